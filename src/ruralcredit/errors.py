@@ -8,6 +8,7 @@ of these.
 Hierarchy::
 
     RuralCreditError
+    ├── InputError             an argument is invalid (an as_of date, a parameter out of range, ...)
     ├── SchemaError            a table breaks its contract (columns, dtypes, values, keys, references)
     ├── IdentifierError        an invalid resident ID number, USCC or division code
     ├── PolicyError            a malformed policy pack / template, or no version covers a date
@@ -26,6 +27,7 @@ from typing import Any
 __all__ = [
     "CaseError",
     "IdentifierError",
+    "InputError",
     "ModelError",
     "ModelFileError",
     "PolicyError",
@@ -49,6 +51,23 @@ class RuralCreditError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InputError(RuralCreditError, ValueError):
+    """An argument is invalid.
+
+    Attributes
+    ----------
+    argument : str
+        The argument's name.
+    value : object
+        The offending value (never a raw resident ID number).
+    """
+
+    def __init__(self, message: str, *, argument: str, value: Any = None) -> None:
+        super().__init__(f"argument {argument!r}: {message}", argument=argument, value=value)
+        self.argument = argument
+        self.value = value
 
 
 class SchemaError(RuralCreditError, ValueError):

@@ -1,0 +1,1 @@
+"""Blacklist registry, joint punishment, credit repair, screening and subsidy eligibility (layer 4)."""

@@ -1,0 +1,1 @@
+"""Scorers: compiled scorecards, expert and statistical scorecards, binning, metrics, persistence (layer 3)."""

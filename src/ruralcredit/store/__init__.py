@@ -1,0 +1,1 @@
+"""Storage through SQLAlchemy Core: engine, tables, schema versions, hash-chained event log."""
