@@ -1,1 +1,8 @@
 """Point-in-time features: raw tables -> one indicator row per subject at an ``as_of`` date (layer 2)."""
+
+from __future__ import annotations
+
+from ruralcredit.features.build import build_features
+from ruralcredit.features.catalog import FEATURES, FeatureSpec, catalogue_frame, feature_names
+
+__all__ = ["FEATURES", "FeatureSpec", "build_features", "catalogue_frame", "feature_names"]
