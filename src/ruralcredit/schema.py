@@ -567,6 +567,9 @@ def _coerce_column(df: pd.DataFrame, schema: TableSchema, col: Column) -> pd.Ser
     """Check one column's dtype; return it with a lossless canonical dtype, or raise."""
     s = df[col.name]
     name = col.name
+    if col.dtype != "str" and s.dtype == object and s.isna().all():
+        # An all-missing column read as objects (e.g. all None): missing values of the declared type.
+        return pd.Series(None, index=s.index, dtype=_ABSENT_DTYPES[col.dtype])
     if col.dtype == "str":
         if not _is_str_column(s):
             bad = s.notna() & ~s.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
