@@ -90,6 +90,9 @@ def test_points_sum_to_score_and_paths_agree(data):
         assert pts == pts2 == points[i].tolist()
         assert cds == codes[i].tolist()
         assert card.reasons_record(pts) == card.reasons(points[i:i + 1])[0].tolist()
+        flags = [c < 0 for c in cds]
+        assert (card.reasons_record(pts, k=4, flagged=flags)
+                == card.reasons(points[i:i + 1], k=4, flagged=codes[i:i + 1] < 0)[0].tolist())
 
 
 @settings(max_examples=80, deadline=None)
@@ -157,6 +160,16 @@ def test_best_points_and_reasons():
     r = CARD.reasons(pts, k=2)
     assert r.tolist() == [[-1, -1], [0, -1], [0, 1], [0, 1]]  # tie (4 vs 4) goes to the first feature
     assert CARD.reasons(pts, k=5).shape == (4, 5)
+
+
+def test_flagged_features_come_first():
+    pts = np.array([[0.0, 4.0], [10.0, 0.0]])
+    flagged = np.array([[False, True], [True, False]])
+    # row 0: edu is flagged though it lost nothing; row 1: income flagged with no shortfall
+    assert CARD.reasons(pts, k=2, flagged=flagged).tolist() == [[1, 0], [0, 1]]
+    assert CARD.reasons_record([0.0, 4.0], k=2, flagged=[False, True]) == [1, 0]
+    with pytest.raises(ModelError, match="shape"):
+        CARD.reasons(pts, flagged=np.ones((2, 3), dtype=bool))
 
 
 def test_pd_maps():

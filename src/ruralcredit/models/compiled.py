@@ -410,6 +410,11 @@ class CompiledScorecard:
         object.__setattr__(self, "_plan", _compile_plan(feats))
         object.__setattr__(self, "_best", np.asarray([f.best_points for f in feats], dtype="float64"))
         object.__setattr__(self, "_best_list", [f.best_points for f in feats])
+        # added to a flagged feature's shortfall: more than any shortfall can be, so flagged come first
+        worst = [min(f.points + (f.missing_points,) + f.special_points
+                     + (() if f.unseen_points is None else (f.unseen_points,))) for f in feats]
+        object.__setattr__(self, "_flag_offset",
+                           1.0 + max(f.best_points - w for f, w in zip(feats, worst, strict=True)))
 
     # -- introspection --------------------------------------------------------------------------------
     @property
@@ -488,7 +493,7 @@ class CompiledScorecard:
             return np.full(s.shape, np.nan)
         return self.score_to_pd.pd(s)
 
-    def reasons(self, points: np.ndarray, k: int = 3) -> np.ndarray:
+    def reasons(self, points: np.ndarray, k: int = 3, flagged: np.ndarray | None = None) -> np.ndarray:
         """The ``k`` features with the largest shortfall from their best points, per row.
 
         Parameters
@@ -496,12 +501,16 @@ class CompiledScorecard:
         points : ndarray, shape (n, n_features)
             A points matrix from :meth:`score_frame`.
         k : int
+        flagged : ndarray of bool, shape (n, n_features), optional
+            Features to list first whatever their shortfall (e.g. missing or unseen values, so that a
+            subject is always told which facts were missing); among themselves they rank by shortfall.
 
         Returns
         -------
         ndarray of int, shape (n, k)
-            Feature indices (into :attr:`features`), largest shortfall first; ties go to the feature
-            listed first; ``-1`` where fewer than ``k`` features lost any points.
+            Feature indices (into :attr:`features`), flagged features first, then by largest
+            shortfall; ties go to the feature listed first; ``-1`` where fewer than ``k`` features
+            are flagged or lost points.
 
         Notes
         -----
@@ -514,15 +523,20 @@ class CompiledScorecard:
             raise ModelError(f"points matrix must have shape (n, {p}), got {pts.shape}")
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ModelError(f"k must be a positive integer, got {k!r}")
-        short = np.ascontiguousarray(self._best[None, :] - pts)  # type: ignore[attr-defined]
+        key = np.ascontiguousarray(self._best[None, :] - pts)  # type: ignore[attr-defined]
+        if flagged is not None:
+            flags = np.asarray(flagged, dtype=bool)
+            if flags.shape != pts.shape:
+                raise ModelError(f"flagged must have the points' shape {pts.shape}, got {flags.shape}")
+            key[flags] += self._flag_offset  # type: ignore[attr-defined]
         n = pts.shape[0]
         out = np.full((n, int(k)), -1, dtype="int64")
         rows = np.arange(n)
         for r in range(min(int(k), p)):
-            j = np.argmax(short, axis=1)
-            best = short[rows, j]
+            j = np.argmax(key, axis=1)
+            best = key[rows, j]
             out[:, r] = np.where(best > 0, j, -1)
-            short[rows, j] = -np.inf
+            key[rows, j] = -np.inf
         return out
 
     # -- single record --------------------------------------------------------------------------------
@@ -607,12 +621,16 @@ class CompiledScorecard:
             codes.append(c)
         return total, pts_out, codes
 
-    def reasons_record(self, points: Sequence[float], k: int = 3) -> list[int]:
-        """:meth:`reasons` for one record's points list (pure Python, same tie-break)."""
-        short = [b - x for b, x in zip(self._best_list, points, strict=False)]  # type: ignore[attr-defined]
-        order = sorted(range(len(short)), key=short.__getitem__, reverse=True)
-        # sorted(reverse=True) keeps equal items in original order: ties go to the first feature
-        out = [j if short[j] > 0 else -1 for j in order[:k]]
+    def reasons_record(self, points: Sequence[float], k: int = 3,
+                       flagged: Sequence[bool] | None = None) -> list[int]:
+        """:meth:`reasons` for one record's points list (pure Python, same order and tie-break)."""
+        key = [b - x for b, x in zip(self._best_list, points, strict=True)]  # type: ignore[attr-defined]
+        if flagged is not None:
+            off = self._flag_offset  # type: ignore[attr-defined]
+            key = [v + off if f else v for v, f in zip(key, flagged, strict=True)]
+        # sorted(reverse=True) keeps equal items in their original order: ties go to the first feature
+        order = sorted(range(len(key)), key=key.__getitem__, reverse=True)
+        out = [j if key[j] > 0 else -1 for j in order[:k]]
         return out + [-1] * (k - len(out))
 
     def pd_record(self, score: float) -> float:
