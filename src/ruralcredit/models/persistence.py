@@ -3,9 +3,9 @@
 A model file is a single UTF-8 JSON document::
 
     {
-     "checksum": "sha256:<hex>",
      "format": "ruralcredit-model",
      "format_version": 1,
+     "checksum": "sha256:<hex>",
      "metadata": {...},
      "payload": ...
     }
@@ -372,8 +372,11 @@ def save(
     doc: dict[str, Any] = _jsonable(
         {"format": FORMAT, "format_version": FORMAT_VERSION, "metadata": meta, "payload": payload}, "metadata"
     )
-    doc["checksum"] = _checksum(doc)
-    text = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=True)
+    checksum = _checksum(doc)
+    doc = {"format": doc["format"], "format_version": doc["format_version"], "checksum": checksum, **doc}
+    # Key order is kept as the scorer gave it (a scorer may add features up in dict order); only
+    # the checksum uses sorted keys.
+    text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=True)
 
     target = Path(path)
     if target.is_dir():
