@@ -1,0 +1,412 @@
+"""The expert scorecard: score subjects straight from an indicator template, no default labels needed.
+
+This is how credit stations start (DESIGN.md section 1): a template (信用信息指标模板) gives each
+indicator's bands and points; :class:`ExpertScorecard` compiles it to arrays
+(:class:`~ruralcredit.models.compiled.CompiledScorecard`) and scores a feature frame from
+:func:`ruralcredit.features.build_features`, or one record given as a dict.
+
+Output (one row per subject)::
+
+    subject_id, score, pd, grade, vetoes,
+    reason_1, reason_2, reason_3, reason_1_zh, ..., reason_3_zh, reason_1_en, ..., reason_3_en,
+    missing, template_id, template_version, template_hash
+
+* ``score``: the sum of the indicators' points (0..100 on the built-in templates);
+* ``pd``: NaN (an expert scorecard has no probability of default);
+* ``grade``: from the template's grade scale; a **vetoed** subject gets the scale's ``veto_grade``
+  (``"VETO"``) whatever its score, so it is never a credit household
+  (:func:`ruralcredit.rating.is_credit_household` is False for it);
+* ``vetoes``: the codes of the vetoes that apply, comma-separated, or ``""``;
+* ``reason_k``: a code, with Chinese and English text. For a vetoed subject the vetoes come first;
+  then indicators whose value was **missing** (or an unrecognised category), each saying
+  ``"missing: ..."`` and the points the template's missing-value rule gave; then the indicators
+  that lost the most points against their best. ``""`` when fewer reasons apply;
+* ``missing``: codes of all indicators scored by the missing-value rule, comma-separated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ruralcredit.errors import ModelError
+from ruralcredit.models.compiled import MISSING
+from ruralcredit.models.protected import check_no_protected
+from ruralcredit.templates import Template, load_template
+
+__all__ = ["ExpertScorecard"]
+
+_NA: Any = pd.NA
+
+
+class ExpertScorecard(BaseEstimator):
+    """Score subjects with an indicator template (scikit-learn style).
+
+    Parameters
+    ----------
+    template : Template, str or Path
+        A loaded :class:`~ruralcredit.templates.Template`, or a built-in id / YAML path (then
+        ``as_of`` chooses the version).
+    as_of : date-like, optional
+        Needed when ``template`` is an id or path.
+    n_reasons : int
+        Reasons per subject (``reason_1`` .. ``reason_{n}``); 3 by default.
+
+    Attributes
+    ----------
+    template_ : Template
+    compiled_ : ruralcredit.models.compiled.CompiledScorecard
+    grade_scale_ : GradeScale
+    indicator_codes_ : list of str
+    input_columns_ : list of str
+        Every column read: indicator features, then veto columns.
+
+    Examples
+    --------
+    >>> card = ExpertScorecard("household", as_of="2026-01-01").fit()
+    >>> card.compiled_.max_score
+    100.0
+    """
+
+    def __init__(self, template: Template | str | Path = "household", as_of: Any = None,
+                 n_reasons: int = 3) -> None:
+        self.template = template
+        self.as_of = as_of
+        self.n_reasons = n_reasons
+
+    # -- fit --------------------------------------------------------------------------------------------
+    def fit(self, X: pd.DataFrame | None = None, y: Any = None) -> ExpertScorecard:
+        """Compile the template (no labels needed; ``y`` is ignored).
+
+        Parameters
+        ----------
+        X : DataFrame, optional
+            A feature frame; when given, its columns are checked (no protected attribute, every
+            input present).
+        y : ignored
+
+        Raises
+        ------
+        ModelError
+            A protected column or a missing input column in ``X``, or a bad ``n_reasons``.
+        PolicyError
+            The template cannot be loaded or is invalid.
+        """
+        if isinstance(self.template, Template):
+            template = self.template
+        elif isinstance(self.template, (str, Path)):
+            if self.as_of is None:
+                raise ModelError("ExpertScorecard: pass as_of to choose the template version in force "
+                                 f"(template {str(self.template)!r})")
+            template = load_template(self.template, self.as_of)
+        else:
+            raise ModelError(f"template must be a Template, a built-in id or a path, got "
+                             f"{type(self.template).__name__}")
+        if not isinstance(self.n_reasons, int) or isinstance(self.n_reasons, bool) or self.n_reasons < 1:
+            raise ModelError(f"n_reasons must be a positive integer, got {self.n_reasons!r}")
+        check_no_protected(template.input_columns, "ExpertScorecard.fit (template inputs)")
+        self.template_ = template
+        self.compiled_ = template.compile()
+        self.grade_scale_ = template.grade_scale
+        self.indicator_codes_ = [i.code for i in template.indicators]
+        self.input_columns_ = template.input_columns
+        self._build_texts()
+        if X is not None:
+            self._check_frame(X)
+        return self
+
+    def _build_texts(self) -> None:
+        """Per indicator and bin code, the reason texts; per veto, its texts (lookup tables)."""
+        tpl = self.template_
+        codes, zh, en, offsets = [], [], [], []
+        for ind, feat in zip(tpl.indicators, self.compiled_.features, strict=True):
+            offsets.append(len(codes))
+            top = ind.max_points
+            for label, pts in zip(feat.labels, feat.points, strict=True):
+                codes.append(ind.code)
+                zh.append(f"{ind.name_zh}：{label}，得{pts:g}/{top:g}分")
+                en.append(f"{ind.name_en}: {label}, {pts:g} of {top:g} points")
+            miss = feat.missing_points
+            codes.append(ind.code)  # local index n_bins: missing
+            zh.append(f"缺失：{ind.name_zh}（按模板缺失值规则得{miss:g}/{top:g}分）")
+            en.append(f"missing: {ind.name_en} (scored {miss:g} of {top:g} by the template's missing-value rule)")
+            codes.append(ind.code)  # local index n_bins + 1: unseen category, scored as missing
+            zh.append(f"缺失：{ind.name_zh}（无法识别的取值，按缺失计{miss:g}/{top:g}分）")
+            en.append(f"missing: {ind.name_en} (unrecognised value, scored {miss:g} of {top:g} as missing)")
+        self._reason_codes = np.asarray([*codes, ""], dtype=object)  # last entry: no reason
+        self._reason_zh = np.asarray([*zh, ""], dtype=object)
+        self._reason_en = np.asarray([*en, ""], dtype=object)
+        self._offsets = np.asarray(offsets, dtype="int64")
+        self._n_bins = np.asarray([f.n_bins for f in self.compiled_.features], dtype="int64")
+        self._veto_zh = {v.code: f"一票否决：{v.name_zh}" for v in tpl.payload.vetoes}
+        self._veto_en = {v.code: f"veto: {v.name_en}" for v in tpl.payload.vetoes}
+        self._text_by_local = [
+            (off, n) for off, n in zip(offsets, self._n_bins.tolist(), strict=True)
+        ]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "compiled_"):
+            raise ModelError("ExpertScorecard is not fitted: call fit() first (it needs no labels)")
+
+    def _check_frame(self, X: Any) -> None:
+        if not isinstance(X, pd.DataFrame):
+            raise ModelError(f"expected a pandas DataFrame of features, got {type(X).__name__}")
+        check_no_protected(X.columns, "ExpertScorecard")
+        absent = [c for c in self.input_columns_ if c not in X.columns]
+        if absent:
+            external = {v.feature for v in self.template_.payload.vetoes if v.external}
+            hint = ""
+            if set(absent) & external:
+                hint = (f"; {sorted(set(absent) & external)} must be supplied by the caller (e.g. "
+                        "blacklisted = subject_id in the blacklist registry at as_of)")
+            raise ModelError(f"feature frame lacks columns {absent} read by template "
+                             f"{self.template_.id!r}{hint}")
+
+    # -- batch ------------------------------------------------------------------------------------------
+    def score(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Score a feature frame (one row per subject).
+
+        Parameters
+        ----------
+        features : DataFrame
+            ``subject_id`` plus every column the template reads (:attr:`input_columns_`), e.g.
+            from :func:`ruralcredit.features.build_features` with external veto columns such as
+            ``blacklisted`` added.
+
+        Returns
+        -------
+        DataFrame
+            The columns listed in the module docstring, in the input's row order.
+
+        Raises
+        ------
+        ModelError
+            Not fitted; not a DataFrame; a protected column; missing columns; ``subject_id``
+            missing, empty or duplicated; values outside an indicator's valid range or of the wrong
+            type; a veto value missing where the template says it must be known.
+        """
+        self._check_fitted()
+        self._check_frame(features)
+        if "subject_id" not in features.columns:
+            raise ModelError("feature frame lacks the subject_id column")
+        sid = features["subject_id"]
+        if sid.isna().any():
+            raise ModelError(f"{int(sid.isna().sum())} row(s) without a subject_id")
+        dup = sid.duplicated(keep=False)
+        if dup.any():
+            raise ModelError(f"duplicate subject_id values {sorted(map(str, sid[dup].unique()))[:20]}")
+        n = len(features)
+        k = self.n_reasons
+        scores, points, codes = self.compiled_.explain_frame(features)
+        flagged = codes < 0  # MISSING or UNSEEN (templates have no special values)
+        veto_matrix = self._veto_matrix(features)
+        vetoed = veto_matrix.any(axis=1) if veto_matrix.shape[1] else np.zeros(n, dtype=bool)
+        grades = self.grade_scale_.assign(scores, vetoed)
+
+        ridx = self.compiled_.reasons(points, k=k, flagged=flagged)  # (n, k) feature index or -1
+        rows = np.arange(n)[:, None]
+        safe = np.maximum(ridx, 0)
+        c = codes[rows, safe].astype("int64")
+        local = np.where(c >= 0, c, np.where(c == MISSING, self._n_bins[safe], self._n_bins[safe] + 1))
+        text_id = np.where(ridx >= 0, self._offsets[safe] + local, len(self._reason_codes) - 1)
+        r_code = self._reason_codes[text_id]
+        r_zh = self._reason_zh[text_id]
+        r_en = self._reason_en[text_id]
+
+        veto_codes = [v.code for v in self.template_.payload.vetoes]
+        veto_text = _joined(veto_matrix, veto_codes)
+        if vetoed.any():
+            # a vetoed subject's first reasons are its vetoes, then its indicator reasons
+            r_code, r_zh, r_en = self._prepend_vetoes(veto_matrix, veto_codes, r_code, r_zh, r_en)
+        missing_text = _joined(flagged, self.indicator_codes_)
+
+        out: dict[str, Any] = {
+            "subject_id": sid.to_numpy(),
+            "score": scores,
+            "pd": np.full(n, np.nan),
+            "grade": grades,
+            "vetoes": veto_text,
+        }
+        for j in range(k):
+            out[f"reason_{j + 1}"] = r_code[:, j]
+        for j in range(k):
+            out[f"reason_{j + 1}_zh"] = r_zh[:, j]
+        for j in range(k):
+            out[f"reason_{j + 1}_en"] = r_en[:, j]
+        out["missing"] = missing_text
+        out["template_id"] = self.template_.id
+        out["template_version"] = self.template_.version
+        out["template_hash"] = self.template_.policy_hash
+        frame = pd.DataFrame(out, index=features.index)
+        text_cols = ["grade", "vetoes", "missing", *(c for c in frame.columns if c.startswith("reason_"))]
+        frame[text_cols] = frame[text_cols].astype("str")
+        return frame.reset_index(drop=True)
+
+    def _veto_matrix(self, features: pd.DataFrame) -> np.ndarray:
+        vetoes = self.template_.payload.vetoes
+        n = len(features)
+        m = np.zeros((n, len(vetoes)), dtype=bool)
+        for j, v in enumerate(vetoes):
+            s = features[v.feature]
+            if not (pd.api.types.is_bool_dtype(s.dtype)
+                    or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("boolean", "empty"))):
+                raise ModelError(f"veto {v.code!r}: column {v.feature!r} must be boolean, got {s.dtype}")
+            na = s.isna().to_numpy(dtype=bool)
+            val = s.fillna(False).to_numpy(dtype=bool) if na.any() else s.to_numpy(dtype=bool)
+            if na.any():
+                if v.if_missing == "error":
+                    keys = features["subject_id"][na].head(20).tolist() if "subject_id" in features else []
+                    raise ModelError(f"veto {v.code!r}: {int(na.sum())} subject(s) with {v.feature!r} unknown; "
+                                     f"the template requires it (first: {keys})")
+                if v.if_missing == "veto":
+                    val = val | na
+            m[:, j] = val
+        return m
+
+    def _prepend_vetoes(self, veto_matrix: np.ndarray, veto_codes: list[str], r_code: np.ndarray,
+                        r_zh: np.ndarray, r_en: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        k = r_code.shape[1]
+        c_out, zh_out, en_out = r_code.copy(), r_zh.copy(), r_en.copy()
+        # vetoed rows are few: group them by their veto pattern and shift each group at once
+        weights = 1 << np.arange(veto_matrix.shape[1], dtype="int64")
+        pattern = veto_matrix.astype("int64") @ weights
+        for pat in np.unique(pattern[pattern > 0]):
+            rows = np.flatnonzero(pattern == pat)
+            hit = [code for b, code in enumerate(veto_codes) if pat >> b & 1][:k]
+            h = len(hit)
+            c_out[np.ix_(rows, range(h, k))] = r_code[np.ix_(rows, range(k - h))]
+            zh_out[np.ix_(rows, range(h, k))] = r_zh[np.ix_(rows, range(k - h))]
+            en_out[np.ix_(rows, range(h, k))] = r_en[np.ix_(rows, range(k - h))]
+            for j, code in enumerate(hit):
+                c_out[rows, j] = code
+                zh_out[rows, j] = self._veto_zh[code]
+                en_out[rows, j] = self._veto_en[code]
+        return c_out, zh_out, en_out
+
+    # -- persistence ----------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted scorecard as JSON-able data: the template itself and ``n_reasons``.
+
+        Works with :func:`ruralcredit.models.save`; :meth:`from_dict` rebuilds an equal scorecard.
+        """
+        self._check_fitted()
+        return {"template": self.template_.model_dump(mode="json"), "n_reasons": self.n_reasons}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExpertScorecard:
+        """Rebuild (and fit) a scorecard from :meth:`to_dict` output.
+
+        Raises
+        ------
+        PolicyError
+            The stored template no longer validates (e.g. the feature catalogue changed).
+        """
+        from ruralcredit.packs import load_packs
+
+        template = load_packs(dict(data["template"]), Template)[0]
+        return cls(template=template, n_reasons=int(data["n_reasons"])).fit()
+
+    def model_summary(self) -> dict[str, Any]:
+        """Template id, version and hash, subject type and indicator codes (for model metadata)."""
+        self._check_fitted()
+        return {"template_id": self.template_.id, "template_version": self.template_.version,
+                "template_hash": self.template_.policy_hash, "subject_type": self.template_.subject_type,
+                "indicators": list(self.indicator_codes_)}
+
+    # -- single record ----------------------------------------------------------------------------------
+    def score_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Score one subject given as a dict (pure Python: no pandas, no numpy).
+
+        Parameters
+        ----------
+        record : mapping
+            Feature name to value, plus ``subject_id`` (optional) and the veto columns. An absent
+            key, ``None`` or NaN is a missing value (for an external veto such as ``blacklisted``
+            whose template says ``if_missing: error``, that is an error).
+
+        Returns
+        -------
+        dict
+            The same keys and values as one row of :meth:`score`.
+
+        Raises
+        ------
+        ModelError
+            As :meth:`score` for one row.
+        """
+        self._check_fitted()
+        card = self.compiled_
+        total, pts, bins = card.explain_record(record)
+        flagged = [c < 0 for c in bins]
+        hits = []
+        for v in self.template_.payload.vetoes:
+            x = record.get(v.feature)
+            if x is None or x is _NA or (isinstance(x, float) and math.isnan(x)):
+                if v.if_missing == "error":
+                    raise ModelError(f"veto {v.code!r}: {v.feature!r} is unknown; the template requires it")
+                if v.if_missing == "veto":
+                    hits.append(v.code)
+            elif isinstance(x, (bool, np.bool_)):
+                if x:
+                    hits.append(v.code)
+            else:
+                raise ModelError(f"veto {v.code!r}: {v.feature!r} must be a bool, got {type(x).__name__}")
+        scale = self.grade_scale_
+        grade = scale.assign_one(total, bool(hits))
+        k = self.n_reasons
+        idx = card.reasons_record(pts, k=k, flagged=flagged)
+        codes, zh, en = [], [], []
+        for j in idx:
+            if j < 0:
+                codes.append("")
+                zh.append("")
+                en.append("")
+                continue
+            off, nb = self._text_by_local[j]
+            c = bins[j]
+            t = off + (c if c >= 0 else nb if c == MISSING else nb + 1)
+            codes.append(self._reason_codes[t])
+            zh.append(self._reason_zh[t])
+            en.append(self._reason_en[t])
+        if hits:
+            h = hits[:k]
+            codes = (h + codes)[:k]
+            zh = ([self._veto_zh[c] for c in h] + zh)[:k]
+            en = ([self._veto_en[c] for c in h] + en)[:k]
+        out: dict[str, Any] = {"subject_id": record.get("subject_id"), "score": total, "pd": math.nan,
+                               "grade": grade, "vetoes": ",".join(hits)}
+        for j in range(k):
+            out[f"reason_{j + 1}"] = codes[j]
+        for j in range(k):
+            out[f"reason_{j + 1}_zh"] = zh[j]
+        for j in range(k):
+            out[f"reason_{j + 1}_en"] = en[j]
+        out["missing"] = ",".join(c for c, f in zip(self.indicator_codes_, flagged, strict=True) if f)
+        out["template_id"] = self.template_.id
+        out["template_version"] = self.template_.version
+        out["template_hash"] = self.template_.policy_hash
+        return out
+
+
+def _joined(mask: np.ndarray, names: list[str]) -> np.ndarray:
+    """Per row, the names whose column in ``mask`` is True, comma-joined (``""`` when none).
+
+    Rows are grouped by their pattern (a bitmask), so the strings are built once per distinct pattern.
+    """
+    n, p = mask.shape
+    if p == 0:
+        return np.full(n, "", dtype=object)
+    if p > 62:  # pragma: no cover - templates are far smaller; keep the bitmask exact
+        return np.asarray([",".join(np.asarray(names)[r]) for r in mask], dtype=object)
+    pattern = mask.astype("int64") @ (1 << np.arange(p, dtype="int64"))
+    uniq, inverse = np.unique(pattern, return_inverse=True)
+    texts = np.asarray([",".join(nm for b, nm in enumerate(names) if u >> b & 1) for u in uniq.tolist()],
+                       dtype=object)
+    return texts.take(inverse.reshape(-1))
+
