@@ -39,7 +39,7 @@ from sqlalchemy import insert, select
 
 from ruralcredit.blacklist import joint as _joint
 from ruralcredit.blacklist._subjects import RESIDENT, USCC, id_column, subject_ids
-from ruralcredit.blacklist.vocabulary import CATEGORIES, within
+from ruralcredit.blacklist.vocabulary import CATEGORIES
 from ruralcredit.errors import InputError, PolicyError, SchemaError, StoreError
 from ruralcredit.packs import PolicyPack, load_pack
 from ruralcredit.schema import parse_as_of
@@ -340,6 +340,8 @@ def _bool_column(df: pd.DataFrame, column: str, sid: pd.Series) -> tuple[np.ndar
 
 def _number_column(df: pd.DataFrame, column: str, sid: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     s = df[column]
+    if s.isna().all():  # e.g. an all-None object column: every value missing
+        return np.zeros(len(s)), np.ones(len(s), dtype=bool)
     if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
         raise SchemaError(f"expected numbers, got dtype {s.dtype}", table="subjects", columns=[column], problem="dtype")
     values = s.to_numpy(dtype="float64", na_value=np.nan)
@@ -467,12 +469,15 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
         out = np.full(n, _UNKNOWN, dtype=np.int8)
         val = np.full(n, None, dtype=object)
         if cond.type == "not_listed":
+            val[:] = "no registry" if listed is None else None
+            val[key_missing] = "no identifier"
             if listed is not None:
                 sel = listed
                 if cond.categories:
                     mask = np.zeros(len(listed), dtype=bool)
                     for node in cond.categories:
-                        mask |= listed["category"].map(lambda c, node=node: within(c, node)).to_numpy(dtype=bool)
+                        cat = listed["category"].astype(str)
+                        mask |= (cat.eq(node) | cat.str.startswith(node + ".")).to_numpy(dtype=bool)
                     sel = listed[mask]
                 probe = pd.DataFrame({"pos": np.concatenate([np.arange(n)] * len(keys)) if keys else np.empty(0, int),
                                       "key": np.concatenate(keys) if keys else np.empty(0, object)})
@@ -492,6 +497,7 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
                         out[is_joint] = _UNMET
                     else:
                         out[~key_missing] = _UNKNOWN  # links needed to confirm "not jointly listed"
+                        val[~key_missing & ~is_direct] = "roles not given"
                 out[is_direct] = _UNMET
         elif cond.type == "min_grade":
             if "grade" in subjects.columns:
