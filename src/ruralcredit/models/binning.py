@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.multiclass import type_of_target
 
 from ruralcredit.errors import InputError, ModelError
 
@@ -133,18 +134,31 @@ def _to_float(s: pd.Series, name: str) -> np.ndarray:
 
 def _factorize(s: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes (``-1`` for missing) and the distinct values as strings (first-seen order)."""
+    codes, keys, _ = _factorize_with_originals(s)
+    return codes, keys
+
+
+def _factorize_with_originals(s: pd.Series) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """As :func:`_factorize`, plus the integer and boolean originals of the keys (``"1" -> 1``).
+
+    The originals let a compiled scorer match a record's ``1`` as well as ``"1"``.
+    """
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    keys = [str(u) for u in np.asarray(uniques, dtype=object)]
+    raw = [u.item() if isinstance(u, np.generic) else u for u in np.asarray(uniques, dtype=object)]
+    keys = [str(u) for u in raw]
+    originals = {k: u for k, u in zip(keys, raw, strict=True) if isinstance(u, (int, bool))}
     if len(set(keys)) != len(keys):
         # distinct values with the same text (1 and "1"): merge them, categories are compared as text
         uniq, inv = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
         remap = np.append(inv, -1).astype(np.int64)
         codes = remap[np.where(codes < 0, len(keys), codes)]
         keys = [str(k) for k in uniq]
-    return np.asarray(codes, dtype=np.int64), keys
+    return np.asarray(codes, dtype=np.int64), keys, originals
 
 
 def _check_target(y: Any, n: int) -> np.ndarray:
+    if y is None:
+        raise InputError("this estimator requires y to be passed, but the target y is None", argument="y")
     ys = _as_series(y, "y")
     if len(ys) != n:
         raise InputError(f"y has {len(ys)} values, x has {n}", argument="y")
@@ -166,6 +180,22 @@ def _check_target(y: Any, n: int) -> np.ndarray:
     return yf
 
 
+def _binary_target(est: Any, ys: np.ndarray) -> np.ndarray:
+    """0/1 target from any binary labels (the larger label is the event); sets ``est.classes_``."""
+    kind = type_of_target(ys, input_name="y")
+    if kind == "continuous":
+        raise InputError("Unknown label type: continuous. y must be binary (1 = event)", argument="y")
+    if kind not in ("binary", "unknown") and len(np.unique(ys)) > 2:
+        raise InputError(f"Only binary classification is supported. The type of the target is {kind}.",
+                         argument="y")
+    classes = np.unique(ys)
+    if len(classes) != 2:
+        raise InputError(f"y has only 1 class ({classes.tolist()}); it needs events and non-events",
+                         argument="y")
+    est.classes_ = classes
+    return (ys == classes[1]).astype(np.float64)
+
+
 def _check_weight(sample_weight: Any, n: int) -> np.ndarray | None:
     if sample_weight is None:
         return None
@@ -174,6 +204,8 @@ def _check_weight(sample_weight: Any, n: int) -> np.ndarray | None:
         raise InputError(f"sample_weight has {len(w)} values, x has {n}", argument="sample_weight")
     if not np.all(np.isfinite(w)) or (w < 0).any():
         raise InputError("sample_weight must be finite and >= 0", argument="sample_weight")
+    if n and not (w > 0).any():
+        raise InputError("sample weights are all zero", argument="sample_weight")
     return w
 
 
@@ -371,7 +403,7 @@ def _prebin_numeric(
         ranks = np.ceil(qs * n).astype(np.int64) - 1
         cand = xs[np.clip(ranks, 0, n - 1)]
         edges = np.unique(cand)
-        edges = edges[edges > xs[0]]
+        edges = edges[(edges > xs[0]) & np.isfinite(edges)]
         bounds = np.concatenate([[0], np.searchsorted(xs, edges, side="left"), [n]])
         ebounds = np.concatenate([[0], np.searchsorted(xe, edges, side="left"), [len(xe)]])
         tot = np.diff(bounds).astype(np.float64)
@@ -387,7 +419,7 @@ def _prebin_numeric(
     cand = xs[np.clip(idx, 0, n - 1)]
     edges = np.unique(cand)
     positive = xs[ws > 0]
-    edges = edges[edges > positive[0]]
+    edges = edges[(edges > positive[0]) & np.isfinite(edges)]
     pos = np.searchsorted(xs, edges, side="left")
     cw0 = np.concatenate([[0.0], cw])
     cwe0 = np.concatenate([[0.0], cwe])
@@ -529,12 +561,17 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
         else:
             groups = [(f"Special: {v}", [v]) for v in sv]
         seen: set[str] = set()
+        values: set[str] = set()
         for label, vals in groups:
             if label in seen:
                 raise InputError(f"duplicate special bin {label!r}", argument="special_values")
             seen.add(label)
             if not vals:
                 raise InputError(f"special bin {label!r} has no values", argument="special_values")
+            for v in vals:
+                if str(v) in values:
+                    raise InputError(f"special value {v!r} is listed twice", argument="special_values")
+                values.add(str(v))
         return groups
 
     # ---------------------------------------------------------------- fitting
@@ -573,21 +610,28 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
         e_tot = float(wy.sum())
         n_tot = float((w.sum() if w is not None else n) - e_tot)
         if e_tot <= 0 or n_tot <= 0:
-            raise InputError("y needs both events (1) and non-events (0) with positive weight", argument="y")
+            raise InputError("y has only 1 class with positive weight; it needs both events (1) and "
+                             "non-events (0)", argument="y")
         self._n_tot, self._e_tot = n_tot, e_tot
         grand = n_tot + e_tot
 
         if dtype == "numerical":
             xv = _to_float(s, name)
             miss = np.isnan(xv)
-            self.special_values_ = [[float(v) for v in vals] for _, vals in groups]
+            self.category_originals_ = {}
+            self.rare_categories_ = []
+            try:
+                self.special_values_ = [[float(v) for v in vals] for _, vals in groups]
+            except (TypeError, ValueError) as exc:
+                raise InputError(f"feature {name!r}: special values of a numeric feature must be numbers",
+                                 argument="special_values") from exc
             spec_ne, spec_ev, spec_mask = self._special_counts_num(xv, yv, w)
             regular = ~(miss | spec_mask)
             reg_ne, reg_ev, trend = self._fit_numeric(xv[regular], yv[regular],
                                                       None if w is None else w[regular], n_tot, e_tot, grand)
             self.groups_ = []
         else:
-            codes, keys = _factorize(s)
+            codes, keys, self.category_originals_ = _factorize_with_originals(s)
             miss = codes < 0
             self.special_values_ = [[str(v) for v in vals] for _, vals in groups]
             spec_ne, spec_ev, spec_mask, cat_special = self._special_counts_cat(codes, keys, yv, w)
@@ -740,8 +784,8 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
             units.append(list(self.rare_categories_))
             u_tot.append(float(tot[rare].sum()))
             u_ev.append(float(ev[rare].sum()))
-        if not units:
-            self.groups_ = []
+        if not units:  # every value missing or special: one empty regular bin
+            self.groups_ = [[]]
             return np.zeros(1), np.zeros(1), "categorical"
         ut = np.asarray(u_tot)
         ue = np.asarray(u_ev)
@@ -865,14 +909,15 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
                 for a, b in zip(e[:-1], e[1:], strict=True)
             ]
         else:
+            rare = set(self.rare_categories_)
             labels = []
             for g in self.groups_:
-                text = ", ".join(g[:8]) + (f", ... ({len(g)} categories)" if len(g) > 8 else "")
-                if self.rare_categories_ and set(self.rare_categories_) <= set(g) and len(self.rare_categories_) > 1:
-                    text = f"{text} {_OTHER_LABEL}" if len(g) <= 8 else text
-                labels.append(text if g else _OTHER_LABEL)
-            if not labels:
-                labels = [_OTHER_LABEL]
+                named = [c for c in g if c not in rare]
+                text = ", ".join(named[:8]) + (f", ... ({len(named)} categories)" if len(named) > 8 else "")
+                if rare and rare <= set(g):
+                    other = f"{_OTHER_LABEL[:-1]}: {len(rare)} rare)"
+                    text = f"{text}, {other}" if text else other
+                labels.append(text or "(no category)")
         return [*labels, *self.special_labels_, _MISSING_LABEL]
 
     def binning_table(self) -> pd.DataFrame:
@@ -927,6 +972,7 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
             "splits": [float(v) for v in self.splits_],
             "groups": [list(g) for g in self.groups_],
             "rare_categories": list(getattr(self, "rare_categories_", [])),
+            "category_originals": dict(self.category_originals_),
             "special_labels": list(self.special_labels_),
             "special_values": [list(v) for v in self.special_values_],
             "non_event": [float(v) for v in self.non_event_],
@@ -947,6 +993,7 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
             ob.splits_ = np.asarray(data["splits"], dtype=np.float64)
             ob.groups_ = [list(map(str, g)) for g in data["groups"]]
             ob.rare_categories_ = list(data.get("rare_categories", []))
+            ob.category_originals_ = dict(data.get("category_originals", {}))
             ob.special_labels_ = list(data["special_labels"])
             ob.special_values_ = [list(v) for v in data["special_values"]]
             ob.non_event_ = np.asarray(data["non_event"], dtype=np.float64)
@@ -1179,9 +1226,34 @@ rare_category_share, unseen, smoothing
 
 
 def _as_frame(X: Any) -> pd.DataFrame:
+    """``X`` as a frame with text column names; NumPy columns are named ``x0``, ``x1``, ...
+
+    Refuses (with scikit-learn's wording, which its estimator checks look for) sparse input,
+    complex numbers, one-dimensional arrays and empty tables.
+    """
+    if hasattr(X, "sparse") and isinstance(X, pd.DataFrame) and any(
+            isinstance(t, pd.SparseDtype) for t in X.dtypes):
+        raise InputError("sparse input is not supported; pass a dense frame", argument="X")
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise InputError("sparse input is not supported; pass a dense frame or array", argument="X")
     if isinstance(X, pd.DataFrame):
-        return X
-    arr = np.asarray(X)
-    if arr.ndim != 2:
-        raise InputError(f"expected a 2-D table, got shape {arr.shape}", argument="X")
-    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        frame = X if all(isinstance(c, str) for c in X.columns) else X.set_axis([str(c) for c in X.columns], axis=1)
+    else:
+        arr = np.asarray(X)
+        if arr.ndim == 1:
+            raise InputError("Expected 2D array, got 1D array instead. Reshape your data either using "
+                             "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) "
+                             "if it contains a single sample.", argument="X")
+        if arr.ndim != 2:
+            raise InputError(f"expected a 2-D table, got shape {arr.shape}", argument="X")
+        frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+    if any(pd.api.types.is_complex_dtype(t) for t in frame.dtypes) or any(
+            pd.api.types.is_object_dtype(t) and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("complex")
+            for c, t in frame.dtypes.items()):
+        raise InputError("Complex data not supported", argument="X")
+    if frame.shape[0] == 0:
+        raise InputError(f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required.",
+                         argument="X")
+    if frame.shape[1] == 0:
+        raise InputError(f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.", argument="X")
+    return frame

@@ -1,0 +1,768 @@
+"""The statistical WOE scorecard (统计评分卡): binning, feature selection, logistic regression, points.
+
+When a bank has repayment outcomes it fits the industry-standard scorecard:
+
+1. **binning**: every candidate feature is binned by a
+   :class:`~ruralcredit.models.binning.BinningProcess` (monotone optimal bins, own bins for missing
+   and special values) and encoded as WOE;
+2. **selection**: features with information value below ``min_iv`` are dropped; then, in order of
+   decreasing IV, a feature whose WOE correlates with an already kept one above ``max_correlation``
+   (absolute Pearson) is dropped; optionally (``stepwise="forward"``) features are then added one at
+   a time while the BIC improves;
+3. **logistic regression** of the event (``y == 1``, default) on the WOE columns. With the sign
+   convention ``WOE = ln(non-event share / event share)`` every coefficient should be negative;
+   with ``sign_check=True`` (default) the feature with the largest non-negative coefficient is
+   dropped and the model refitted until all are negative;
+4. **points**: with ``factor = pdo / ln 2`` and ``offset = base_score - factor * ln(base_odds)``
+   (odds are good:bad), the score is ``offset + factor * ln(odds)``. Bin ``b`` of feature ``j``
+   gets ``round(-factor * coef_j * woe_jb)`` points and the intercept gives
+   ``round(offset - factor * intercept)`` base points, all integers (rounded half away from zero).
+   The reported score is **exactly** the base points plus the points of the record's bins, and the
+   PD is read back from that integer score through the same mapping,
+   ``pd = 1 / (1 + exp((score - offset) / factor))``, so ``predict_proba`` always agrees with the
+   score (it differs from the unrounded logistic probability by the rounding only).
+
+Scoring goes through the shared compiled scorer (:attr:`Scorecard.compiled_`, a
+:class:`~ruralcredit.models.compiled.CompiledScorecard`): one ``searchsorted`` or category lookup
+per feature in batch, ``bisect`` on a plain dict for one record.
+
+Reasons (原因码) are the three features whose points fall furthest short of that feature's best
+points, largest shortfall first (ties: the feature listed first); a feature at its best is never a
+reason. The reason code is the template indicator's code when a template is given (texts: the
+indicator's Chinese and English names), else the feature name (texts: the feature catalogue's
+descriptions when the feature is in it, else empty).
+
+Grades: this scale (600 at 50:1 good:bad odds, 20 points to double the odds) is not the 100-point
+rating scale, so a grade needs a score-band :class:`~ruralcredit.templates.grade_scale.GradeScale`
+for it; pass one as ``grade_scale``. Without it the ``grade`` column is ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ruralcredit import __version__
+from ruralcredit.errors import InputError, ModelError
+from ruralcredit.models.binning import BinningProcess, OptimalBinning, _as_frame, _binary_target, _jsonable
+from ruralcredit.models.compiled import CompiledFeature, CompiledScorecard, ScoreToPD
+from ruralcredit.models.protected import check_no_protected
+
+__all__ = ["Scorecard"]
+
+_REASONS = 3
+_STEPWISE = (None, "forward")
+_PENALTIES = ("l2", "l1", None)
+_BASE_MODES = ("separate", "distributed")
+_FORMAT = "ruralcredit.statistical_scorecard"
+_FORMAT_VERSION = 1
+
+
+def _round_half_away(x: np.ndarray | float) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64)
+    return np.sign(a) * np.floor(np.abs(a) + 0.5)
+
+
+def _make_logreg(C: float, penalty: str | None, solver: str, max_iter: int) -> LogisticRegression:
+    """A LogisticRegression for the penalty, across scikit-learn versions (``penalty`` is deprecated
+    from 1.8 in favour of ``l1_ratio`` and ``C=inf``)."""
+    if solver == "auto":
+        solver = "liblinear" if penalty == "l1" else "newton-cholesky"
+    modern = "l1_ratio" in LogisticRegression().get_params() and \
+        LogisticRegression().get_params().get("penalty") == "deprecated"
+    if modern:
+        if penalty is None:
+            return LogisticRegression(C=np.inf, solver=solver, max_iter=max_iter)
+        return LogisticRegression(C=C, l1_ratio=1.0 if penalty == "l1" else 0.0, solver=solver,
+                                  max_iter=max_iter)
+    return LogisticRegression(C=C, penalty=penalty, solver=solver, max_iter=max_iter)  # pragma: no cover
+
+
+def _reason_texts(template: Any) -> dict[str, tuple[str, str, str]]:
+    """feature -> (reason code, Chinese text, English text)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    try:
+        from ruralcredit.features import FEATURES
+    except ImportError:  # pragma: no cover - the catalogue ships with the package
+        FEATURES = {}
+    for name, spec in FEATURES.items():
+        out[name] = (name, spec.description_zh, spec.description_en)
+    if template is None:
+        return out
+    if isinstance(template, Mapping):
+        for feat, v in template.items():
+            if isinstance(v, str) or len(v) != 3:
+                raise InputError(f"reason texts for {feat!r} must be (code, zh, en)", argument="template")
+            out[str(feat)] = (str(v[0]), str(v[1]), str(v[2]))
+        return out
+    indicators = getattr(template, "indicators", None)
+    if indicators is None:
+        raise InputError("expected an indicator Template or a mapping feature -> (code, zh, en)",
+                         argument="template")
+    for ind in indicators:
+        out[ind.feature] = (ind.code, ind.name_zh, ind.name_en)
+    return out
+
+
+def _positive_weights(w: np.ndarray | None, n: int) -> np.ndarray | None:
+    if w is None:
+        return None
+    if len(w) != n or not np.all(np.isfinite(w)) or (w < 0).any():
+        raise InputError("sample_weight must be finite, >= 0 and one per row", argument="sample_weight")
+    return w
+
+
+class Scorecard(ClassifierMixin, BaseEstimator):
+    """Statistical WOE scorecard with integer points, PD and reason codes (scikit-learn classifier).
+
+    Parameters
+    ----------
+    binning : BinningProcess, optional
+        Binning options (cloned at fit; default ``BinningProcess()``). Tune nested options with
+        ``binning__max_bins`` etc. in a grid search.
+    min_iv : float
+        Features with a smaller information value are not used.
+    max_correlation : float
+        Of two features whose WOE correlates more than this (absolute), the one with the lower IV
+        is dropped. ``1.0`` keeps all.
+    stepwise : {None, "forward"}
+        Forward selection by BIC after the IV and correlation filters.
+    max_features : int, optional
+        At most this many features (by IV, or in stepwise order).
+    C : float
+        Inverse regularisation strength of the logistic regression.
+    penalty : {"l2", "l1", None}
+    solver : str
+        LogisticRegression solver, ``"auto"``: ``newton-cholesky`` (``liblinear`` for ``l1``).
+    max_iter : int
+    sign_check : bool
+        Drop features with non-negative coefficients (see the module docstring).
+    pdo : float
+        Points to double the odds (default 20).
+    base_score : float
+        Score at ``base_odds`` (default 600).
+    base_odds : float
+        Good:bad odds at ``base_score`` (default 50).
+    base_points : {"separate", "distributed"}
+        Keep the intercept's points as base points, or spread them (as integers) over the features'
+        bins so that the score is the plain sum of feature points.
+    id_column : str
+        Column holding the subject id; excluded from the features; the frame's index is used when
+        it is absent.
+    template : Template or mapping, optional
+        Indicator template (or ``feature -> (code, zh, en)``) giving reason codes and texts.
+    grade_scale : GradeScale, optional
+        Score bands for grades on this scale; ``None`` leaves ``grade`` empty.
+    name : str
+        Scorer id recorded in the score frame and the compiled scorecard.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The two labels; ``classes_[1]`` is the event (1 in 0/1 coding, True for booleans).
+    binning_ : BinningProcess
+        The fitted binning of every candidate feature.
+    selection_ : DataFrame
+        Per candidate feature: ``iv``, ``selected``, ``reason`` and ``coefficient``.
+    features_ : list of str
+        The features in the model, in scoring order.
+    coef_ : ndarray of shape (1, n_features)
+        Logistic coefficients on the WOE columns.
+    intercept_ : ndarray of shape (1,)
+    factor_, offset_ : float
+        The points scaling.
+    base_points_ : int
+        Base points (0 when distributed).
+    points_ : dict of str to ndarray
+        Integer points per bin of each feature (the binning table's row order).
+    compiled_ : CompiledScorecard
+        The compiled scorer every batch and record score goes through.
+    """
+
+    def __init__(
+        self,
+        binning: BinningProcess | None = None,
+        min_iv: float = 0.02,
+        max_correlation: float = 0.7,
+        stepwise: str | None = None,
+        max_features: int | None = None,
+        C: float = 1.0,
+        penalty: str | None = "l2",
+        solver: str = "auto",
+        max_iter: int = 200,
+        sign_check: bool = True,
+        pdo: float = 20.0,
+        base_score: float = 600.0,
+        base_odds: float = 50.0,
+        base_points: str = "separate",
+        id_column: str = "subject_id",
+        template: Any = None,
+        grade_scale: Any = None,
+        name: str = "statistical_scorecard",
+    ) -> None:
+        self.binning = binning
+        self.min_iv = min_iv
+        self.max_correlation = max_correlation
+        self.stepwise = stepwise
+        self.max_features = max_features
+        self.C = C
+        self.penalty = penalty
+        self.solver = solver
+        self.max_iter = max_iter
+        self.sign_check = sign_check
+        self.pdo = pdo
+        self.base_score = base_score
+        self.base_odds = base_odds
+        self.base_points = base_points
+        self.id_column = id_column
+        self.template = template
+        self.grade_scale = grade_scale
+        self.name = name
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+    # ---------------------------------------------------------------- parameters
+    def _check_params(self) -> None:
+        def positive(arg: str) -> None:
+            v = getattr(self, arg)
+            if not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
+                raise InputError("must be a finite number > 0", argument=arg, value=v)
+
+        for arg in ("C", "pdo", "base_odds"):
+            positive(arg)
+        if not isinstance(self.base_score, numbers.Real) or not math.isfinite(self.base_score):
+            raise InputError("must be a finite number", argument="base_score", value=self.base_score)
+        if not (isinstance(self.min_iv, numbers.Real) and self.min_iv >= 0):
+            raise InputError("must be >= 0", argument="min_iv", value=self.min_iv)
+        if not (isinstance(self.max_correlation, numbers.Real) and 0 < self.max_correlation <= 1):
+            raise InputError("must be in (0, 1]", argument="max_correlation", value=self.max_correlation)
+        if self.stepwise not in _STEPWISE:
+            raise InputError(f"expected one of {_STEPWISE}", argument="stepwise", value=self.stepwise)
+        if self.penalty not in _PENALTIES:
+            raise InputError(f"expected one of {_PENALTIES}", argument="penalty", value=self.penalty)
+        if self.base_points not in _BASE_MODES:
+            raise InputError(f"expected one of {_BASE_MODES}", argument="base_points", value=self.base_points)
+        if self.max_features is not None and not (isinstance(self.max_features, numbers.Integral)
+                                                  and self.max_features >= 1):
+            raise InputError("must be an integer >= 1 or None", argument="max_features", value=self.max_features)
+        if self.binning is not None and not isinstance(self.binning, BinningProcess):
+            raise InputError("must be a BinningProcess", argument="binning", value=type(self.binning).__name__)
+
+    # ---------------------------------------------------------------- input
+    def _feature_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
+        """The features of ``X`` (without the id column) as a frame with text column names."""
+        if isinstance(X, pd.DataFrame) and self.id_column in X.columns:
+            X = X.drop(columns=[self.id_column])
+        frame = _as_frame(X)
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        return frame
+
+    def _labels(self, y: Any, n: int) -> np.ndarray:
+        if y is None:
+            raise InputError("Scorecard requires y to be passed, but the target y is None", argument="y")
+        ys = np.asarray(y)
+        if ys.ndim == 2 and ys.shape[1] == 1:
+            ys = column_or_1d(ys, warn=True)
+        if ys.ndim != 1 or len(ys) != n:
+            raise InputError(f"y must be one-dimensional with {n} values, got shape {ys.shape}", argument="y")
+        if pd.isna(ys).any():
+            raise InputError("y has missing values", argument="y")
+        return _binary_target(self, ys)
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Scorecard:
+        """Bin, select, regress and scale.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n, p)
+            Candidate features (an ``id_column`` is ignored). Protected attributes are refused.
+        y : array-like of shape (n,)
+            Binary target; the event (default) is ``1`` / ``True`` (the larger label).
+        sample_weight : array-like of shape (n,), optional
+
+        Returns
+        -------
+        Scorecard
+            ``self``, fitted.
+
+        Raises
+        ------
+        InputError
+            Bad parameters, targets or weights.
+        ModelError
+            A protected attribute among the features, or no feature left after selection.
+        """
+        self._check_params()
+        frame = self._feature_frame(X, reset=True)
+        check_no_protected(list(frame.columns), "Scorecard.fit")
+        yv = self._labels(y, len(frame))
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        binning = clone(self.binning) if self.binning is not None else BinningProcess()
+        if binning.variables is not None:
+            binning.set_params(variables=[v for v in binning.variables if v != self.id_column])
+        self.binning_ = binning.fit(frame, yv, sample_weight=w)
+
+        ivs = self.binning_.iv_
+        order = sorted(ivs.index, key=lambda c: (-ivs[c], list(ivs.index).index(c)))
+        reason = {c: "" for c in ivs.index}
+        cands = [c for c in order if ivs[c] >= self.min_iv]
+        for c in order:
+            if ivs[c] < self.min_iv:
+                reason[c] = f"iv {ivs[c]:.4f} below min_iv {self.min_iv:g}"
+        if not cands:
+            raise ModelError(f"no feature has information value >= min_iv={self.min_iv:g} "
+                             f"(best: {order[0]!r} with {ivs[order[0]]:.4f})")
+        woe = np.empty((len(frame), len(cands)), dtype=np.float64)
+        for j, c in enumerate(cands):
+            woe[:, j] = self.binning_.binnings_[c].transform(frame[c])
+
+        kept = self._correlation_filter(woe, cands, w, reason)
+        if self.stepwise == "forward":
+            kept = self._forward(woe, cands, kept, yv, w, reason)
+        elif self.max_features is not None and len(kept) > self.max_features:
+            for j in kept[self.max_features:]:
+                reason[cands[j]] = f"beyond max_features={self.max_features}"
+            kept = kept[: self.max_features]
+
+        w = _positive_weights(w, len(frame))
+        coef, intercept, kept = self._fit_logistic(woe, kept, yv, w, cands, reason)
+        del woe
+        self.features_ = [cands[j] for j in kept]
+        self.coef_ = coef.reshape(1, -1)
+        self.intercept_ = np.asarray([intercept])
+        for c in self.features_:
+            reason[c] = "selected"
+        coefs = dict(zip(self.features_, coef, strict=True))
+        self.selection_ = pd.DataFrame({
+            "feature": list(ivs.index),
+            "iv": ivs.to_numpy(),
+            "selected": [c in coefs for c in ivs.index],
+            "reason": [reason[c] for c in ivs.index],
+            "coefficient": [coefs.get(c, np.nan) for c in ivs.index],
+        })
+        self._scale()
+        return self
+
+    def _correlation_filter(self, woe: np.ndarray, cands: list[str], w: np.ndarray | None,
+                            reason: dict[str, str]) -> list[int]:
+        if self.max_correlation >= 1.0 or len(cands) == 1:
+            return list(range(len(cands)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.cov(woe, rowvar=False, aweights=w)
+            sd = np.sqrt(np.diag(corr))
+            corr = corr / np.outer(sd, sd)
+        corr = np.nan_to_num(np.atleast_2d(corr), nan=0.0)
+        kept: list[int] = []
+        for j in range(len(cands)):
+            worst = max(kept, key=lambda k: abs(corr[j, k]), default=None)
+            if worst is not None and abs(corr[j, worst]) > self.max_correlation:
+                reason[cands[j]] = f"correlation {corr[j, worst]:+.2f} with {cands[worst]!r}"
+                continue
+            kept.append(j)
+        return kept
+
+    def _logit(self, woe: np.ndarray, cols: list[int], y: np.ndarray, w: np.ndarray | None
+               ) -> tuple[np.ndarray, float, float]:
+        """Coefficients, intercept and log-likelihood of the regression on ``cols``."""
+        lr = _make_logreg(float(self.C), self.penalty, self.solver, int(self.max_iter))
+        Xs = woe[:, cols] if len(cols) != woe.shape[1] else woe
+        lr.fit(Xs, y, sample_weight=w)
+        self.n_iter_ = np.atleast_1d(lr.n_iter_).copy()
+        z = Xs @ lr.coef_[0] + lr.intercept_[0]
+        ll_terms = -(np.logaddexp(0.0, z) - y * z)
+        ll = float(ll_terms @ w if w is not None else ll_terms.sum())
+        return lr.coef_[0].copy(), float(lr.intercept_[0]), ll
+
+    def _forward(self, woe: np.ndarray, cands: list[str], pool: list[int], y: np.ndarray,
+                 w: np.ndarray | None, reason: dict[str, str]) -> list[int]:
+        n_eff = float(w.sum()) if w is not None else float(len(y))
+        p1 = float(np.average(y, weights=w))
+        ll0 = n_eff * (p1 * math.log(p1) + (1 - p1) * math.log(1 - p1))
+        best_bic = -2 * ll0 + math.log(n_eff)
+        chosen: list[int] = []
+        limit = self.max_features or len(pool)
+        while len(chosen) < limit:
+            trial = None
+            for j in pool:
+                if j in chosen:
+                    continue
+                _, _, ll = self._logit(woe, [*chosen, j], y, w)
+                bic = -2 * ll + (len(chosen) + 2) * math.log(n_eff)
+                if bic < best_bic - 1e-9 and (trial is None or bic < trial[0]):
+                    trial = (bic, j)
+            if trial is None:
+                break
+            best_bic = trial[0]
+            chosen.append(trial[1])
+        for j in pool:
+            if j not in chosen:
+                reason[cands[j]] = "not chosen by forward stepwise (BIC)"
+        if not chosen:
+            raise ModelError("forward stepwise selection chose no feature (none improves the BIC)")
+        return chosen
+
+    def _fit_logistic(self, woe: np.ndarray, kept: list[int], y: np.ndarray, w: np.ndarray | None,
+                      cands: list[str], reason: dict[str, str]) -> tuple[np.ndarray, float, list[int]]:
+        kept = list(kept)
+        while True:
+            coef, intercept, _ = self._logit(woe, kept, y, w)
+            if not self.sign_check:
+                return coef, intercept, kept
+            bad = int(np.argmax(coef))
+            if coef[bad] < 0:
+                return coef, intercept, kept
+            reason[cands[kept[bad]]] = (f"coefficient {coef[bad]:+.4f} not negative "
+                                        "(WOE sign convention; sign_check=True)")
+            del kept[bad]
+            if not kept:
+                raise ModelError("no feature keeps a negative coefficient (sign_check=True); "
+                                 "check the target coding (1 = event) or set sign_check=False")
+
+    def _scale(self) -> None:
+        self.factor_ = float(self.pdo) / math.log(2.0)
+        self.offset_ = float(self.base_score) - self.factor_ * math.log(float(self.base_odds))
+        base = int(_round_half_away(self.offset_ - self.factor_ * self.intercept_[0]))
+        pts = {c: _round_half_away(-self.factor_ * self.coef_[0, j] * self.binning_.binnings_[c].woe_)
+               for j, c in enumerate(self.features_)}
+        if self.base_points == "distributed":
+            p = len(self.features_)
+            share, extra = divmod(base, p)
+            for j, c in enumerate(self.features_):
+                pts[c] = pts[c] + share + (1 if j < extra else 0)
+            base = 0
+        self.base_points_ = base
+        self.points_ = {c: v.astype(np.int64) for c, v in pts.items()}
+        texts = _reason_texts(self.template)
+        self._reason_info = [texts.get(c, (c, "", "")) for c in self.features_]
+        self.compiled_ = CompiledScorecard(
+            features=tuple(self._compile_feature(c) for c in self.features_),
+            base_points=float(self.base_points_),
+            score_to_pd=ScoreToPD(kind="logistic", offset=self.offset_, factor=self.factor_),
+            name=self.name,
+            version=__version__,
+            meta={"kind": "statistical", "pdo": float(self.pdo), "base_score": float(self.base_score),
+                  "base_odds": float(self.base_odds), "reason_codes": [r[0] for r in self._reason_info]},
+        )
+
+    def _compile_feature(self, c: str) -> CompiledFeature:
+        ob: OptimalBinning = self.binning_.binnings_[c]
+        pts = [float(v) for v in self.points_[c]]
+        labels = ob.bin_labels()
+        n_spec = len(ob.special_labels_)
+        n_reg = ob.n_bins_ - 1 - n_spec
+        missing = pts[ob.missing_index_]
+        if ob.dtype_ == "numerical":
+            svals, spts, slabels = [], [], []
+            for b, vals in enumerate(ob.special_values_):
+                for v in vals:
+                    svals.append(float(v))
+                    spts.append(pts[n_reg + b])
+                    slabels.append(ob.special_labels_[b])
+            return CompiledFeature(
+                name=c, kind="numeric", edges=tuple(float(e) for e in ob.splits_), points=tuple(pts[:n_reg]),
+                missing_points=missing, special_values=tuple(svals), special_points=tuple(spts),
+                labels=tuple(labels[:n_reg]), special_labels=tuple(slabels), missing_label="Missing",
+            )
+        cats: list[Any] = []
+        cpts: list[float] = []
+        clabels: list[str] = []
+        seen: set[Any] = set()
+
+        def add(cat: str, b: int) -> None:
+            for v in (cat, ob.category_originals_.get(cat)):
+                if v is None or v in seen:
+                    continue
+                seen.add(v)
+                cats.append(v)
+                cpts.append(pts[b])
+                clabels.append(labels[b])
+
+        for b, g in enumerate(ob.groups_):
+            for cat in g:
+                add(cat, b)
+        for b, vals in enumerate(ob.special_values_):
+            for v in vals:
+                add(str(v), n_reg + b)
+        if ob.unseen == "error":
+            policy, unseen_pts = "error", None
+        elif ob.unseen_index_ == ob.missing_index_:
+            policy, unseen_pts = "missing", None
+        else:
+            policy, unseen_pts = "points", pts[ob.unseen_index_]
+        if not cats:  # nothing but missing values in training: a placeholder that no value matches
+            cats, cpts, clabels = ["\x00(no category)"], [pts[0]], [labels[0]]
+        return CompiledFeature(
+            name=c, kind="categorical", categories=tuple(cats), points=tuple(cpts), missing_points=missing,
+            unseen_policy=policy, unseen_points=unseen_pts, labels=tuple(clabels), missing_label="Missing",
+        )
+
+    # ---------------------------------------------------------------- scoring
+    def _scoring_frame(self, X: Any) -> tuple[pd.DataFrame, pd.Series]:
+        check_is_fitted(self, "compiled_")
+        feats = self._feature_frame(X, reset=False)
+        if isinstance(X, pd.DataFrame) and self.id_column in X.columns:
+            ids = X[self.id_column].astype("str")
+        else:
+            ids = pd.Series(feats.index, dtype=object).astype("str")
+        # categorical features read from non-text columns are matched as text, like the binning
+        conv = {}
+        for c in self.features_:
+            ob = self.binning_.binnings_[c]
+            if ob.dtype_ != "categorical" or c not in feats.columns:
+                continue
+            col = feats[c]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                if not all(isinstance(v, str) for v in col.cat.categories):
+                    conv[c] = col.cat.rename_categories([str(v) for v in col.cat.categories])
+            elif col.dtype != object and not pd.api.types.is_string_dtype(col.dtype):
+                codes, uniq = pd.factorize(col, use_na_sentinel=True)
+                keys = [str(u.item() if isinstance(u, np.generic) else u) for u in np.asarray(uniq, dtype=object)]
+                cat_keys, inv = np.unique(np.asarray(keys, dtype=object), return_inverse=True) if keys \
+                    else (np.asarray([], dtype=object), np.asarray([], dtype=np.int64))
+                new_codes = np.where(codes < 0, -1, inv[np.maximum(codes, 0)] if len(inv) else -1)
+                conv[c] = pd.Series(pd.Categorical.from_codes(new_codes, categories=list(cat_keys)),
+                                    index=col.index)
+        if conv:
+            feats = feats.assign(**conv)
+        return feats, ids
+
+    def _raw_scores(self, X: Any) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+        feats, ids = self._scoring_frame(X)
+        try:
+            scores, points = self.compiled_.score_frame(feats)
+        except ModelError as exc:
+            raise InputError(str(exc), argument="X") from exc
+        return scores, points, ids
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of the event implied by the integer score: ``(offset - score) / factor``.
+
+        Positive values favour ``classes_[1]`` (the event), as scikit-learn expects.
+        """
+        scores, _, _ = self._raw_scores(X)
+        return (self.offset_ - scores) / self.factor_
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probabilities ``[P(non-event), P(event)]`` read from the integer score (see the module docstring).
+
+        Returns
+        -------
+        ndarray of shape (n, 2)
+        """
+        scores, _, _ = self._raw_scores(X)
+        p = self.compiled_.pd(scores)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The label of the more likely class (event when its probability is >= 0.5)."""
+        p = self.predict_proba(X)[:, 1]
+        return self.classes_[(p >= 0.5).astype(np.int64)]
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """Score subjects: the shared score frame; or, given ``y``, the ROC AUC.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Features; ``id_column`` (default ``subject_id``) gives the subject ids, else the index.
+        y : array-like, optional
+            When given, returns the ROC AUC of the scores (what ``GridSearchCV`` uses by default:
+            scorecards are chosen by discrimination, not accuracy at 0.5).
+        sample_weight : array-like, optional
+            With ``y`` only.
+
+        Returns
+        -------
+        DataFrame or float
+            Without ``y``: columns ``subject_id, score, pd, grade, reason_1, reason_2, reason_3,
+            reason_1_zh, reason_1_en, ..., scorer_id, scorer_version``; ``score`` is an integer, the
+            exact sum of base and feature points; ``grade`` is ``None`` without a ``grade_scale``;
+            a reason is ``None`` when fewer features lost points.
+        """
+        if y is not None:
+            check_is_fitted(self, "compiled_")
+            target = (np.asarray(y) == self.classes_[1]).astype(int)
+            return float(roc_auc_score(target, self.decision_function(X), sample_weight=sample_weight))
+        scores, points, ids = self._raw_scores(X)
+        n = len(scores)
+        score_int = scores.astype(np.int64)
+        pd_ = self.compiled_.pd(scores)
+        if self.grade_scale is not None:
+            grade = pd.Series(np.asarray(self.grade_scale.assign(scores), dtype=object), dtype=object)
+        else:
+            grade = pd.Series([None] * n, dtype=object)
+        idx = self.compiled_.reasons(points, k=_REASONS)
+        info = self._reason_info
+        codes = np.asarray([r[0] for r in info] + [None], dtype=object)
+        zh = np.asarray([r[1] or None for r in info] + [None], dtype=object)
+        en = np.asarray([r[2] or None for r in info] + [None], dtype=object)
+        out: dict[str, Any] = {
+            "subject_id": ids.to_numpy(),
+            "score": score_int,
+            "pd": pd_,
+            "grade": grade.to_numpy(),
+        }
+        for k in range(_REASONS):
+            out[f"reason_{k + 1}"] = codes[idx[:, k]]
+        for k in range(_REASONS):
+            out[f"reason_{k + 1}_zh"] = zh[idx[:, k]]
+            out[f"reason_{k + 1}_en"] = en[idx[:, k]]
+        frame = pd.DataFrame(out)
+        frame["subject_id"] = frame["subject_id"].astype("str")
+        frame["scorer_id"] = self.name
+        frame["scorer_version"] = __version__
+        return frame
+
+    def score_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Score one subject given as a dict (pure Python fast path, no pandas).
+
+        Returns
+        -------
+        dict
+            ``score`` (int), ``pd`` and ``reason_1..3`` (codes or ``None``).
+        """
+        check_is_fitted(self, "compiled_")
+        try:
+            total, pts = self.compiled_.score_record(record)
+        except ModelError as exc:
+            raise InputError(str(exc), argument="record") from exc
+        out: dict[str, Any] = {"score": int(total), "pd": self.compiled_.pd_record(total)}
+        for k, j in enumerate(self.compiled_.reasons_record(pts, k=_REASONS)):
+            out[f"reason_{k + 1}"] = self._reason_info[j][0] if j >= 0 else None
+        return out
+
+    # ---------------------------------------------------------------- persistence
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted scorecard as JSON-able values (for :func:`ruralcredit.models.save`).
+
+        A template is stored as the reason codes and texts it gave; :meth:`from_dict` restores a
+        scorecard whose scores, PDs and reasons are identical.
+        """
+        check_is_fitted(self, "compiled_")
+        params = self.get_params(deep=False)
+        params["binning"] = None if self.binning is None else _jsonable(self.binning.get_params())
+        params["template"] = None if self.template is None else {
+            c: list(info) for c, info in zip(self.features_, self._reason_info, strict=True)}
+        params["grade_scale"] = None if self.grade_scale is None else self.grade_scale.model_dump(mode="json")
+        return {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "params": params,
+            "classes": self.classes_.tolist(),
+            "feature_names_in": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
+            "n_features_in": int(self.n_features_in_),
+            "binning": self.binning_.to_dict(),
+            "features": list(self.features_),
+            "coef": [float(v) for v in self.coef_[0]],
+            "intercept": float(self.intercept_[0]),
+            "n_iter": [int(v) for v in self.n_iter_],
+            "selection": _jsonable(self.selection_.to_dict(orient="list")),
+            "base_points": int(self.base_points_),
+            "points": {c: [int(v) for v in p] for c, p in self.points_.items()},
+            "factor": self.factor_,
+            "offset": self.offset_,
+            "reason_info": [list(r) for r in self._reason_info],
+            "compiled": self.compiled_.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scorecard:
+        """Rebuild a fitted scorecard from :meth:`to_dict` output.
+
+        Raises
+        ------
+        ModelError
+            Not a scorecard description, an unknown format version, or malformed content.
+        """
+        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
+            raise ModelError(f"not a statistical scorecard (missing 'format': {_FORMAT!r})")
+        if data.get("format_version") != _FORMAT_VERSION:
+            raise ModelError(f"scorecard format version {data.get('format_version')!r} is not supported "
+                             f"(expected {_FORMAT_VERSION})")
+        try:
+            params = dict(data["params"])
+            if params.get("binning") is not None:
+                params["binning"] = BinningProcess(**params["binning"])
+            if params.get("template") is not None:
+                params["template"] = {c: tuple(v) for c, v in params["template"].items()}
+            if params.get("grade_scale") is not None:
+                from ruralcredit.templates.grade_scale import GradeScale
+
+                params["grade_scale"] = GradeScale.model_validate(params["grade_scale"])
+            sc = cls(**params)
+            sc.classes_ = np.asarray(data["classes"])
+            if data.get("feature_names_in") is not None:
+                sc.feature_names_in_ = np.asarray(data["feature_names_in"], dtype=object)
+            sc.n_features_in_ = int(data["n_features_in"])
+            sc.binning_ = BinningProcess.from_dict(data["binning"])
+            sc.features_ = [str(c) for c in data["features"]]
+            sc.coef_ = np.asarray([data["coef"]], dtype=np.float64)
+            sc.intercept_ = np.asarray([data["intercept"]], dtype=np.float64)
+            sc.n_iter_ = np.asarray(data["n_iter"], dtype=np.int64)
+            sc.selection_ = pd.DataFrame(data["selection"])
+            sc.base_points_ = int(data["base_points"])
+            sc.points_ = {str(c): np.asarray(p, dtype=np.int64) for c, p in data["points"].items()}
+            sc.factor_ = float(data["factor"])
+            sc.offset_ = float(data["offset"])
+            sc._reason_info = [tuple(r) for r in data["reason_info"]]
+            sc.compiled_ = CompiledScorecard.from_dict(data["compiled"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"malformed scorecard description: {exc!r}") from exc
+        return sc
+
+    def model_summary(self) -> dict[str, Any]:
+        """A JSON-able summary for model files and registries: features, coefficients, scaling."""
+        check_is_fitted(self, "compiled_")
+        return {
+            "kind": "statistical_scorecard",
+            "features": list(self.features_),
+            "iv": {c: float(self.binning_.binnings_[c].iv_) for c in self.features_},
+            "n_bins": {c: int(self.binning_.binnings_[c].n_bins_) for c in self.features_},
+            "coefficients": dict(zip(self.features_, (float(v) for v in self.coef_[0]), strict=True)),
+            "intercept": float(self.intercept_[0]),
+            "scaling": {"pdo": float(self.pdo), "base_score": float(self.base_score),
+                        "base_odds": float(self.base_odds), "factor": self.factor_, "offset": self.offset_,
+                        "base_points": int(self.base_points_)},
+            "max_score": float(self.compiled_.max_score),
+        }
+
+    # ---------------------------------------------------------------- reporting
+    def points_table(self) -> pd.DataFrame:
+        """Points per bin of every selected feature, with the base points first.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``feature, bin, kind, count, event_rate, woe, coefficient, points``; the first
+            row is ``feature="(base)"`` with the base points (0 when distributed).
+        """
+        check_is_fitted(self, "compiled_")
+        parts = [pd.DataFrame({"feature": ["(base)"], "bin": [""], "kind": ["base"], "count": [np.nan],
+                               "event_rate": [np.nan], "woe": [np.nan], "coefficient": [self.intercept_[0]],
+                               "points": [self.base_points_]})]
+        for j, c in enumerate(self.features_):
+            t = self.binning_.binnings_[c].binning_table().iloc[:-1]
+            parts.append(pd.DataFrame({
+                "feature": c, "bin": t["bin"].to_numpy(), "kind": t["kind"].to_numpy(),
+                "count": t["count"].to_numpy(), "event_rate": t["event_rate"].to_numpy(),
+                "woe": t["woe"].to_numpy(), "coefficient": self.coef_[0, j], "points": self.points_[c],
+            }))
+        out = pd.concat(parts, ignore_index=True)
+        out["points"] = out["points"].astype(np.int64)
+        return out
