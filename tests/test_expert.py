@@ -174,6 +174,21 @@ def test_missing_fact_is_reported_even_without_point_loss():
     assert out["reason_2"] == ""
 
 
+def test_no_record_is_not_a_missing_fact():
+    t = TEMPLATES["household"]
+    card = CARDS["household"]
+    rec = best_record(t)
+    rec["worst_five_class_5y"] = None  # HH25: no loan in 5 years -> "no record", 2 of 3
+    rec["deposits"] = 0.0  # HH12 loses 4 points: ranks before HH25's 1
+    out = card.score_record(rec)
+    assert out["missing"] == ""
+    assert [out["reason_1"], out["reason_2"], out["reason_3"]] == ["HH12", "HH25", ""]
+    assert out["reason_2_en"] == "no record: worst loan class in 5 years (scored 2 of 3 by the template's rule)"
+    assert out["reason_2_zh"].startswith("无记录：近5年最差五级分类")
+    batch = card.score(pd.DataFrame([rec]))
+    assert batch.loc[0, "reason_2_en"] == out["reason_2_en"] and batch.loc[0, "missing"] == ""
+
+
 def test_unrecognised_category_is_scored_as_missing_and_flagged():
     card = CARDS["household"]
     rec = best_record(TEMPLATES["household"])

@@ -20,8 +20,11 @@ Output (one row per subject)::
 * ``reason_k``: a code, with Chinese and English text. For a vetoed subject the vetoes come first;
   then indicators whose value was **missing** (or an unrecognised category), each saying
   ``"missing: ..."`` and the points the template's missing-value rule gave; then the indicators
-  that lost the most points against their best. ``""`` when fewer reasons apply;
-* ``missing``: codes of all indicators scored by the missing-value rule, comma-separated.
+  that lost the most points against their best. An indicator whose template says
+  ``missing_reason: no_record`` (e.g. no loan in 5 years, so no worst loan class) is not a missing
+  fact: its reason reads ``"no record: ..."`` and ranks by points lost. ``""`` when fewer reasons
+  apply;
+* ``missing``: codes of the indicators whose fact was missing (or unrecognised), comma-separated.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ruralcredit.errors import ModelError
-from ruralcredit.models.compiled import MISSING
+from ruralcredit.models.compiled import MISSING, UNSEEN
 from ruralcredit.models.protected import check_no_protected
 from ruralcredit.templates import Template, load_template
 
@@ -134,8 +137,12 @@ class ExpertScorecard(BaseEstimator):
                 en.append(f"{ind.name_en}: {label}, {pts:g} of {top:g} points")
             miss = feat.missing_points
             codes.append(ind.code)  # local index n_bins: missing
-            zh.append(f"缺失：{ind.name_zh}（按模板缺失值规则得{miss:g}/{top:g}分）")
-            en.append(f"missing: {ind.name_en} (scored {miss:g} of {top:g} by the template's missing-value rule)")
+            if ind.missing_reason == "no_record":
+                zh.append(f"无记录：{ind.name_zh}（按模板规则得{miss:g}/{top:g}分）")
+                en.append(f"no record: {ind.name_en} (scored {miss:g} of {top:g} by the template's rule)")
+            else:
+                zh.append(f"缺失：{ind.name_zh}（按模板缺失值规则得{miss:g}/{top:g}分）")
+                en.append(f"missing: {ind.name_en} (scored {miss:g} of {top:g} by the template's missing-value rule)")
             codes.append(ind.code)  # local index n_bins + 1: unseen category, scored as missing
             zh.append(f"缺失：{ind.name_zh}（无法识别的取值，按缺失计{miss:g}/{top:g}分）")
             en.append(f"missing: {ind.name_en} (unrecognised value, scored {miss:g} of {top:g} as missing)")
@@ -144,6 +151,9 @@ class ExpertScorecard(BaseEstimator):
         self._reason_en = np.asarray([*en, ""], dtype=object)
         self._offsets = np.asarray(offsets, dtype="int64")
         self._n_bins = np.asarray([f.n_bins for f in self.compiled_.features], dtype="int64")
+        # a missing value is flagged (listed first, in the missing column) unless it means "no record"
+        self._no_record = np.asarray([i.missing_reason == "no_record" for i in tpl.indicators], dtype=bool)
+        self._no_record_list = self._no_record.tolist()
         self._veto_zh = {v.code: f"一票否决：{v.name_zh}" for v in tpl.payload.vetoes}
         self._veto_en = {v.code: f"veto: {v.name_en}" for v in tpl.payload.vetoes}
         self._text_by_local = [
@@ -204,7 +214,8 @@ class ExpertScorecard(BaseEstimator):
         n = len(features)
         k = self.n_reasons
         scores, points, codes = self.compiled_.explain_frame(features)
-        flagged = codes < 0  # MISSING or UNSEEN (templates have no special values)
+        # MISSING or UNSEEN (templates have no special values); "no record" missing is not flagged
+        flagged = (codes == UNSEEN) | ((codes == MISSING) & ~self._no_record[None, :])
         veto_matrix = self._veto_matrix(features)
         vetoed = veto_matrix.any(axis=1) if veto_matrix.shape[1] else np.zeros(n, dtype=bool)
         grades = self.grade_scale_.assign(scores, vetoed)
@@ -343,7 +354,7 @@ class ExpertScorecard(BaseEstimator):
         self._check_fitted()
         card = self.compiled_
         total, pts, bins = card.explain_record(record)
-        flagged = [c < 0 for c in bins]
+        flagged = [c == UNSEEN or (c == MISSING and not nr) for c, nr in zip(bins, self._no_record_list, strict=True)]
         hits = []
         for v in self.template_.payload.vetoes:
             x = record.get(v.feature)

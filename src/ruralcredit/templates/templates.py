@@ -156,6 +156,11 @@ class Indicator(BaseModel):
     missing : "min", "zero" or a number
         Points for a missing value: the indicator's lowest points, zero, or the number given
         (between 0 and the indicator's maximum).
+    missing_reason : {"missing", "no_record"}
+        What a missing value means. ``"missing"`` (default): a fact that should be known is not;
+        the scorer lists it first among the reasons (``"missing: ..."``) and in its ``missing``
+        column. ``"no_record"``: nothing to measure (e.g. no loan in 5 years, so no worst loan
+        class); the reason reads ``"no record: ..."`` and ranks by points lost like any other.
     bands : list of Band
         Numeric indicators: contiguous, covering ``valid_range`` exactly.
     categories : mapping
@@ -176,6 +181,7 @@ class Indicator(BaseModel):
     valid_range: tuple[float | None, float | None] = (None, None)
     direction: Direction
     missing: Literal["min", "zero"] | float
+    missing_reason: Literal["missing", "no_record"] = "missing"
     bands: tuple[Band, ...] | None = None
     categories: dict[bool | str, float] | None = None
     note: str = ""
