@@ -1,7 +1,7 @@
 """Credit villages over time: rate several dates, list upgrades and downgrades, ratings in force.
 
 A village (township, county) is re-rated every ``rerating_months`` of its policy pack, and a rating
-is in force for ``validity_months`` from its date. :func:`rate_periods` rates every level at each
+is in force for ``validity_months`` from its date, through ``valid_until`` inclusive. :func:`rate_periods` rates every level at each
 date, each rating using the one before it (for the NPL change and consecutive credit years), and
 lists the changes; :func:`compare_periods` compares two ratings; :func:`rating_in_force` tells which
 rating applies on a given day.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,7 @@ def rate_periods(scores: Any, tables: Any, criteria: VillageCriteria | str | Pat
                 counties.append(rate_counties(t, previous=counties[-1] if counties else None))
     frames = []
     for level, ratings in (("village", villages), ("township", townships), ("county", counties)):
-        for a, b in zip(ratings, ratings[1:]):
+        for a, b in pairwise(ratings):
             frames.append(compare_periods(a, b).assign(level=level))
     changes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return PeriodRatings(tuple(days), tuple(villages), tuple(townships), tuple(counties), changes)
@@ -237,7 +238,7 @@ def compare_periods(previous: AreaRating, current: AreaRating, *, include_unchan
     """Upgrades and downgrades between two ratings, with the criteria that moved.
 
     An area's standing is its star level (0 when not a credit area). The previous standing counts
-    only while the previous rating is in force on the current date (``as_of < valid_until``);
+    only while the previous rating is in force on the current date (``as_of <= valid_until``);
     otherwise it had lapsed and counts 0 (``previous_in_force`` False).
 
     Parameters
@@ -273,7 +274,7 @@ def compare_periods(previous: AreaRating, current: AreaRating, *, include_unchan
     both = (m["_merge"] == "both").to_numpy()
     only_prev = (m["_merge"] == "left_only").to_numpy()
     only_cur = (m["_merge"] == "right_only").to_numpy()
-    in_force = both & (m["previous_valid_until"].to_numpy() > np.datetime64(current.as_of))
+    in_force = both & (m["previous_valid_until"].to_numpy() >= np.datetime64(current.as_of))
     prev_stars = np.where(in_force, m["previous_stars"].fillna(0).to_numpy(dtype=np.int64), 0)
     stars = m["stars"].fillna(0).to_numpy(dtype=np.int64)
     change = np.select([only_cur, only_prev, stars > prev_stars, stars < prev_stars],
@@ -296,8 +297,9 @@ def compare_periods(previous: AreaRating, current: AreaRating, *, include_unchan
     for direction in ("gained", "lost"):
         sel = moves.loc[moves["direction"] == direction]
         joined[direction] = sel.groupby(code, sort=False)["_label"].agg(", ".join)
-    out["criteria_gained"] = out[code].map(joined["gained"]).fillna("").to_numpy(dtype=object)
-    out["criteria_lost"] = out[code].map(joined["lost"]).fillna("").to_numpy(dtype=object)
+    for direction in ("gained", "lost"):
+        listed = out[code].map(joined[direction].astype(object)).astype(object)
+        out[f"criteria_{direction}"] = np.where(listed.isna().to_numpy(), "", listed.to_numpy()).astype(object)
     zh = {"upgrade": "升级", "downgrade": "降级", "new": "新参评", "removed": "未参评", "unchanged": "不变"}
     stars_txt = out["previous_stars"].astype(str) + "→" + out["stars"].astype(str)
     gained_zh = np.where(out["criteria_gained"] != "", "；新达标：" + out["criteria_gained"], "")
@@ -347,7 +349,7 @@ def rating_in_force(ratings: Sequence[AreaRating], on: Any) -> pd.DataFrame:
                              "stars_in_force": pd.Series([], dtype=np.int64)})
     allr = pd.concat(frames, ignore_index=True).sort_values([code, "as_of"], kind="stable")
     last = allr.groupby(code, sort=True).tail(1).rename(columns={credit: "credit"}).reset_index(drop=True)
-    in_force = last["valid_until"].to_numpy() > np.datetime64(day)
+    in_force = last["valid_until"].to_numpy() >= np.datetime64(day)
     last["in_force"] = in_force
     last["stars_in_force"] = np.where(in_force, last["stars"].to_numpy(dtype=np.int64), 0)
     return last

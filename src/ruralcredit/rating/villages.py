@@ -315,7 +315,8 @@ class AreaRating:
     summary : pandas.DataFrame
         One row per area, sorted by ``<level>_code``: the counts, the metrics, ``vetoed``,
         ``credit_<level>`` (bool), ``stars`` (0 when not a credit area), ``credit_years``,
-        ``valid_until``, ``next_rerating`` and the policy id/version/hash.
+        ``valid_until`` (the last day the rating is in force), ``next_rerating`` and the policy
+        id/version/hash.
     criteria : pandas.DataFrame
         Long frame, one row per area and condition: ``<level>_code, kind`` ("criterion", "veto",
         "star"), ``star_level, criterion, metric, value, operator, threshold, status`` ("met",
@@ -729,58 +730,71 @@ def _fmt(values: np.ndarray, metric: str, lang: str) -> np.ndarray:
     return np.where(missing, "—", text)
 
 
-def _rows(codes: np.ndarray, code_col: str, kind: str, star_level: int, criterion: str, metric: str,
+def _lookup(keys: np.ndarray, table: dict[str, str]) -> np.ndarray:
+    """Vectorised dictionary lookup over a small vocabulary (object array out)."""
+    uniq, inverse = np.unique(np.asarray(keys).astype(str), return_inverse=True)
+    return np.array([table[u] for u in uniq] + [""], dtype=object)[inverse.reshape(-1)]
+
+
+def _rows(codes: np.ndarray, kind: str, star_level: int, criterion: str, metric: str,
           values: np.ndarray, op: str, threshold: float, status: np.ndarray, met: np.ndarray,
-          why: np.ndarray, label: tuple[str, str], unknown_counts_as: str, order: int) -> pd.DataFrame:
-    """The long-frame rows of one condition, with reason texts built as whole arrays."""
+          why: np.ndarray, label: tuple[str, str], unknown_counts_as: str, order: int) -> dict[str, Any]:
+    """The long-frame columns of one condition, reason texts built as whole arrays."""
+    n = len(codes)
     fmt_metric = "count" if kind == "veto" else metric
-    val_zh, val_en = _fmt(values, fmt_metric, "zh"), _fmt(values, fmt_metric, "en")
+    val_zh = _fmt(values, fmt_metric, "zh").astype(object)
+    val_en = _fmt(values, fmt_metric, "en").astype(object)
     thr = np.array([threshold], dtype="float64")
     thr_zh, thr_en = _fmt(thr, fmt_metric, "zh")[0], _fmt(thr, fmt_metric, "en")[0]
     texts = _VETO_STATUS_TEXT if kind == "veto" else _STATUS_TEXT
-    status_s = pd.Series(status)
-    st_zh = status_s.map({k: v[0] for k, v in texts.items()}).to_numpy(dtype=object)
-    st_en = status_s.map({k: v[1] for k, v in texts.items()}).to_numpy(dtype=object)
-    why_s = pd.Series(why)
-    why_zh = why_s.map({k: v[0] for k, v in _WHY_TEXT.items()}).to_numpy(dtype=object)
-    why_en = why_s.map({k: v[1] for k, v in _WHY_TEXT.items()}).to_numpy(dtype=object)
-    counted_zh = "，按达标处理" if unknown_counts_as == "pass" else "，按未达标处理"
-    counted_en = "; counted as met" if unknown_counts_as == "pass" else "; counted as not met"
-    if kind == "veto":
-        counted_zh = "，不否决" if unknown_counts_as == "pass" else "，按否决处理"
-        counted_en = "; not applied" if unknown_counts_as == "pass" else "; counted as a veto"
-    unknown = status == "unknown"
+    st_zh = _lookup(status, {k: v[0] for k, v in texts.items()})
+    st_en = _lookup(status, {k: v[1] for k, v in texts.items()})
     if kind == "veto":
         zh_rule, en_rule = f"（超过 {thr_zh} 即否决）：", f" (veto above {thr_en}): "
+        counted_zh = "，不否决" if unknown_counts_as == "pass" else "，按否决处理"
+        counted_en = "; not applied" if unknown_counts_as == "pass" else "; counted as a veto"
     else:
         zh_rule, en_rule = f"，要求 {_OP_ZH[op]} {thr_zh}：", f", required {op} {thr_en}: "
-    zh = pd.Series(label[0] + " ", index=range(len(codes))) + val_zh + zh_rule + st_zh
-    en = pd.Series(label[1] + " ", index=range(len(codes))) + val_en + en_rule + st_en
+        counted_zh = "，按达标处理" if unknown_counts_as == "pass" else "，按未达标处理"
+        counted_en = "; counted as met" if unknown_counts_as == "pass" else "; counted as not met"
+    zh = (label[0] + " ") + val_zh + zh_rule + st_zh
+    en = (label[1] + " ") + val_en + en_rule + st_en
+    reason_code = (criterion + ".") + status.astype(object)
+    unknown = status == "unknown"
     if unknown.any():
-        zh = zh.where(~unknown, zh + "（" + why_zh + "）" + counted_zh)
-        en = en.where(~unknown, en + " (" + why_en + ")" + counted_en)
-    reason_code = np.char.add(f"{criterion}.", status.astype(str))
-    reason_code = np.where(unknown, np.char.add(np.char.add(reason_code, "."), why.astype(str)), reason_code)
-    return pd.DataFrame({
-        code_col: codes,
-        "kind": kind,
-        "star_level": star_level,
-        "criterion": criterion,
-        "metric": metric,
+        why_zh = _lookup(why, {k: v[0] for k, v in _WHY_TEXT.items()})
+        why_en = _lookup(why, {k: v[1] for k, v in _WHY_TEXT.items()})
+        zh = np.where(unknown, zh + "（" + why_zh + "）" + counted_zh, zh)
+        en = np.where(unknown, en + " (" + why_en + ")" + counted_en, en)
+        reason_code = np.where(unknown, reason_code + "." + why.astype(object), reason_code)
+    return {
+        "code": codes,
+        "kind": np.full(n, kind, dtype=object),
+        "star_level": np.full(n, star_level, dtype=np.int64),
+        "criterion": np.full(n, criterion, dtype=object),
+        "metric": np.full(n, metric, dtype=object),
         "value": np.asarray(values, dtype="float64"),
-        "operator": op,
-        "threshold": float(threshold),
-        "status": status,
-        "met": met,
+        "operator": np.full(n, op, dtype=object),
+        "threshold": np.full(n, float(threshold)),
+        "status": status.astype(object),
+        "met": np.asarray(met, dtype=bool),
         "reason_code": reason_code,
-        "reason_zh": zh.to_numpy(dtype=object),
-        "reason_en": en.to_numpy(dtype=object),
-        "_order": order,
-    })
+        "reason_zh": zh,
+        "reason_en": en,
+        "_order": np.full(n, order, dtype=np.int64),
+    }
+
+
+def _long_frame(parts: list[dict[str, Any]], code_col: str) -> pd.DataFrame:
+    """Concatenate the conditions' columns, ordered by area then by the pack's order."""
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    idx = np.lexsort((cols["_order"], cols["code"].astype(str)))
+    out = pd.DataFrame({(code_col if k == "code" else k): v[idx] for k, v in cols.items() if k != "_order"})
+    return out
 
 
 def _criterion(summary: pd.DataFrame, c: CriterionRule, level: Level, pack: VillageCriteria, code_col: str,
-               kind: str, star_level: int, order: int) -> tuple[np.ndarray, pd.DataFrame]:
+               kind: str, star_level: int, order: int) -> tuple[np.ndarray, dict[str, Any]]:
     values, why = _metric(summary, c.metric, level, pack)
     known = why == ""
     ok = _compare(values, c.operator, c.threshold)
@@ -790,7 +804,7 @@ def _criterion(summary: pd.DataFrame, c: CriterionRule, level: Level, pack: Vill
     if c.metric == "credit_household_share":
         default = _DENOMINATOR_LABELS[pack.payload.denominator]
     label = (c.label_zh or default[0], c.label_en or default[1])
-    rows = _rows(summary[code_col].to_numpy(), code_col, kind, star_level, c.code, c.metric, values,
+    rows = _rows(summary[code_col].to_numpy(), kind, star_level, c.code, c.metric, values,
                  c.operator, c.threshold, status, met, why, label, c.when_unknown, order)
     return met, rows
 
@@ -801,7 +815,7 @@ def _evaluate(level: Level, summary: pd.DataFrame, rules: LevelRules, pack: Vill
     code_col = f"{level}_code"
     codes = summary[code_col].to_numpy()
     n = len(summary)
-    frames: list[pd.DataFrame] = []
+    frames: list[dict[str, Any]] = []
     met_all = np.ones(n, dtype=bool)
     counts = {"met": np.zeros(n, np.int64), "not_met": np.zeros(n, np.int64), "unknown": np.zeros(n, np.int64)}
     order = 0
@@ -810,7 +824,7 @@ def _evaluate(level: Level, summary: pd.DataFrame, rules: LevelRules, pack: Vill
         order += 1
         met_all &= met
         for k in counts:
-            counts[k] += (rows["status"].to_numpy() == k)
+            counts[k] += rows["status"] == k
         frames.append(rows)
 
     vetoed = np.zeros(n, dtype=bool)
@@ -823,7 +837,7 @@ def _evaluate(level: Level, summary: pd.DataFrame, rules: LevelRules, pack: Vill
         passes = np.where(fires, False, True if available else v.when_unknown == "pass")
         why = np.where(status == "unknown", "source_not_given", "").astype(object)
         vetoed |= ~passes
-        frames.append(_rows(codes, code_col, "veto", 0, v.code, "veto", count, "<=", float(v.max_count), status,
+        frames.append(_rows(codes, "veto", 0, v.code, "veto", count, "<=", float(v.max_count), status,
                             passes, why, (v.label_zh, v.label_en), v.when_unknown, order))
         order += 1
 
@@ -840,7 +854,7 @@ def _evaluate(level: Level, summary: pd.DataFrame, rules: LevelRules, pack: Vill
             frames.append(rows)
         if s.min_credit_years > 1:
             ok = credit_years >= s.min_credit_years
-            frames.append(_rows(codes, code_col, "star", s.stars, "credit_years", "credit_years",
+            frames.append(_rows(codes, "star", s.stars, "credit_years", "credit_years",
                                 credit_years.astype("float64"), ">=", float(s.min_credit_years),
                                 np.where(ok, "met", "not_met"), ok, np.full(n, "", dtype=object),
                                 _METRIC_LABELS["credit_years"], "fail", order))
@@ -863,8 +877,7 @@ def _evaluate(level: Level, summary: pd.DataFrame, rules: LevelRules, pack: Vill
     out["policy_id"] = pack.id
     out["policy_version"] = pack.version
     out["policy_hash"] = pack.policy_hash
-    long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    long = long.sort_values([code_col, "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    long = _long_frame(frames, code_col)
     return out.reset_index(drop=True), long
 
 
@@ -873,7 +886,7 @@ def _credit_years(summary: pd.DataFrame, credit: np.ndarray, level: Level, previ
     """Consecutive ratings as a credit area, counting this one (0 when not a credit area now).
 
     Without a previous rating the history is unknown and a credit area counts 1. A previous
-    rating counts only if it was still in force on ``as_of`` (no gap longer than its validity).
+    rating counts only if it was still in force on ``as_of`` (``as_of <= valid_until``).
     """
     if previous is None:
         return credit.astype(np.int64)
@@ -882,7 +895,7 @@ def _credit_years(summary: pd.DataFrame, credit: np.ndarray, level: Level, previ
     found = pos >= 0
     p = np.maximum(pos, 0)
     prev_credit = prev[previous.credit_column].to_numpy(dtype=bool)[p] & found
-    in_force = (prev["valid_until"].to_numpy() > np.datetime64(as_of))[p] & found
+    in_force = (prev["valid_until"].to_numpy() >= np.datetime64(as_of))[p] & found
     prev_years = prev["credit_years"].to_numpy(dtype=np.int64)[p]
     return np.where(credit, np.where(prev_credit & in_force, prev_years + 1, 1), 0).astype(np.int64)
 
@@ -1209,7 +1222,7 @@ def village_stars_for(subjects: pd.DataFrame, village_result: AreaRating, *, on:
         From :func:`rate_villages`.
     on : date-like, optional
         The decision date: when given, a rating not in force on it (made later, or expired:
-        ``on >= valid_until``) gives 0 stars.
+        ``on > valid_until``) gives 0 stars.
 
     Returns
     -------
@@ -1230,7 +1243,7 @@ def village_stars_for(subjects: pd.DataFrame, village_result: AreaRating, *, on:
     stars = s["stars"].to_numpy(dtype=np.int64)
     if on is not None:
         day = parse_as_of(on, "on")
-        in_force = (village_result.as_of <= day) & (s["valid_until"].to_numpy() > np.datetime64(day))
+        in_force = (village_result.as_of <= day) & (s["valid_until"].to_numpy() >= np.datetime64(day))
         stars = np.where(in_force, stars, 0)
     pos = pd.Index(s["village_code"]).get_indexer(subjects["village_code"])
     values = np.where(pos >= 0, stars[np.maximum(pos, 0)], 0).astype(np.int64)
