@@ -200,6 +200,10 @@ def test_future_birth_date_relative_to_today():
 def test_today_must_be_a_date():
     with pytest.raises(RuralCreditError):
         ids.is_resident_id(RID_VALID[0], today="2024-01-01")
+    number = with_rid_check("53011220240301001")
+    assert ids.is_resident_id(number, today=pd.Timestamp("2024-03-01 08:00"))
+    assert not ids.is_resident_id(number, today=pd.Timestamp("2024-02-29 23:59"))
+    assert ids.validate_resident_ids([number], today=pd.Timestamp("2024-03-01")).all()
 
 
 def test_make_resident_id():

@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -283,6 +283,8 @@ class ResidentId:
 def _today_int(today: date | None) -> tuple[date, int]:
     if today is None:
         today = date.today()
+    elif isinstance(today, datetime):  # a datetime (or pandas Timestamp) does not compare with a date
+        today = today.date()
     elif not isinstance(today, date):
         raise RuralCreditError(
             f"today must be a datetime.date, got {type(today).__name__}", parameter="today"
