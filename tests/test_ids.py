@@ -756,6 +756,13 @@ def test_vectorised_resident_ids_agree_on_tricky_values(strict):
     got = ids.validate_resident_ids(pd.Series(TRICKY_RIDS, dtype=object), today=TODAY, strict=strict)
     assert got.tolist() == expected
     assert sum(expected) == (6 if strict else 11)
+    strings = [v for v in TRICKY_RIDS if isinstance(v, str)]
+    for dtype in ("str", "string[python]", "string[pyarrow]", object):
+        series = pd.Series(strings, dtype=dtype)
+        assert ids.validate_resident_ids(series, today=TODAY, strict=strict).tolist() == [
+            ids.is_resident_id(v, today=TODAY, strict=strict) for v in strings
+        ], dtype
+        assert ids.mask_resident_ids(series).tolist() == [ids.mask_resident_id(v) for v in strings], dtype
 
 
 def corrupt_uscc(code: str, kind: int, pos: int, c: str) -> object:
