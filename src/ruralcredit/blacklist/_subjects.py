@@ -25,10 +25,12 @@ def _is_text(s: pd.Series) -> np.ndarray:
 def normalise_subject(value: Any, kind: str | None = None) -> tuple[str, str]:
     """``(normalised key, kind)`` of one resident ID number or USCC (15-digit IDs upgraded).
 
+    Without ``kind``, a value valid as both is read as a resident ID number.
+
     Raises
     ------
     IdentifierError
-        For an invalid number, or one valid as both kinds without ``kind``.
+        For an invalid number.
     InputError
         For an unknown ``kind``.
     """
@@ -39,11 +41,10 @@ def normalise_subject(value: Any, kind: str | None = None) -> tuple[str, str]:
     if kind is not None:
         raise InputError(f"unknown identifier kind {kind!r}; use 'resident_id' or 'uscc'", argument="id_kind",
                          value=kind)
+    # about 1 in 30 all-digit resident ID numbers also pass the USCC check; reading such a value as a
+    # resident ID number is the safe choice (it is then always masked); pass id_kind="uscc" otherwise
     rid = ids.is_resident_id(value)
-    org = ids.is_uscc(value)
-    if rid and org:
-        raise IdentifierError(f"{display(str(value), RESIDENT)} is valid both as a resident ID number and as a USCC;"
-                              " pass id_kind=", kind="auto", value=ids.mask_resident_id(value), reason="ambiguous")
+    org = not rid and ids.is_uscc(value)
     if rid:
         return ids.normalize_resident_id(value), RESIDENT
     if org:

@@ -304,7 +304,7 @@ class Registry:
         by : str
             The maker.
         id_kind : {"resident_id", "uscc"}, optional
-            Needed only for a number valid as both.
+            Default: read as a resident ID number when valid as one (about 1 in 30 also pass the USCC check).
         note : str
 
         Returns
@@ -352,13 +352,12 @@ class Registry:
                "policy_hash": pack.policy_hash, "proposed_by": by}
         with self.store.transaction() as conn:
             self.store.lock(conn)
-            current = self._frame(conn, None, subject_key=key)
-            clash = current[(current["category"] == cat) & (current["document_number"] == document_number)
-                            & current["status"].isin(["pending", "active"])]
-            if len(clash):
-                raise RegistryError(f"subject {display(key, kind)} already has a {clash['status'].iloc[0]} listing "
-                                    f"{clash['listing_id'].iloc[0]} for {cat}, document {document_number}",
-                                    listing_id=str(clash["listing_id"].iloc[0]), code="duplicate")
+            clash = [r for r in self._rows(conn, None, subject_key=key) if r.category == cat
+                     and r.document_number == document_number and r.status in ("pending", "active")]
+            if clash:
+                raise RegistryError(f"subject {display(key, kind)} already has a {clash[0].status} listing "
+                                    f"{clash[0].listing_id} for {cat}, document {document_number}",
+                                    listing_id=clash[0].listing_id, code="duplicate")
             info = {"subject_masked": display(key, kind),
                     "subject_ref": ids.pseudonymize(key, self.store.pseudonym_key, kind=kind),  # type: ignore[arg-type]
                     "category": cat, "severity": severity, "effective_date": effective, "min_end": min_end,
@@ -610,8 +609,8 @@ class Registry:
 
     # --- reading ---------------------------------------------------------------------------------------
 
-    def _frame(self, conn: Connection, as_known_at: Any, *, subject_key: str | None = None,
-               listing_id: str | None = None, on: dt.date | None = None) -> pd.DataFrame:
+    def _rows(self, conn: Connection, as_known_at: Any, *, subject_key: str | None = None,
+              listing_id: str | None = None, on: dt.date | None = None) -> list[Any]:
         """Listings with their latest version as known at ``as_known_at`` (raw keys; private)."""
         known = _known(as_known_at)
         v, lst = t.bl_listing_versions, t.bl_listings
@@ -628,11 +627,16 @@ class Registry:
             lst.join(latest, latest.c.listing_id == lst.c.listing_id).join(v, v.c.event_seq == latest.c.last_seq))
         if subject_key is not None:
             sel = sel.where(lst.c.subject_key == subject_key)
+        if listing_id is not None:
+            sel = sel.where(lst.c.listing_id == listing_id)
         if on is not None:
             sel = sel.where(v.c.listed_from <= on, v.c.listed_to > on)
-        rows = conn.execute(sel.order_by(lst.c.event_seq)).all()
-        names = [*_LISTING_COLS, "status", "listed_from", "listed_to", "reason"]
-        df = pd.DataFrame(rows, columns=names).astype({c: object for c in names})
+        return conn.execute(sel.order_by(lst.c.event_seq)).all()
+
+    def _frame(self, conn: Connection, as_known_at: Any, **where: Any) -> pd.DataFrame:
+        """:meth:`_rows` as a frame with datetime64 date columns."""
+        rows = self._rows(conn, as_known_at, **where)
+        df = pd.DataFrame.from_records(rows, columns=[*_LISTING_COLS, "status", "listed_from", "listed_to", "reason"])
         for c in ("effective_date", "min_end", "max_end", "listed_from", "listed_to"):
             df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
         return df
@@ -640,13 +644,11 @@ class Registry:
     def _get(self, conn: Connection, listing_id: str, as_known_at: Any) -> Listing:
         if not isinstance(listing_id, str):
             raise InputError("expected a listing id", argument="listing_id", value=type(listing_id).__name__)
-        df = self._frame(conn, as_known_at, listing_id=listing_id)
-        if df.empty:
+        rows = self._rows(conn, as_known_at, listing_id=listing_id)
+        if not rows:
             raise RegistryError(f"no listing {listing_id!r}" + (" as known then" if as_known_at is not None else ""),
                                 listing_id=listing_id, code="unknown_listing")
-        r = df.iloc[0].to_dict()
-        for c in ("effective_date", "min_end", "max_end", "listed_from", "listed_to"):
-            r[c] = None if pd.isna(r[c]) else r[c].date()
+        r = rows[0]._mapping
         return Listing(**{f.name: r[f.name] for f in fields(Listing)})
 
     def _approver(self, conn: Connection, listing_id: str) -> str | None:
@@ -752,7 +754,7 @@ class Registry:
         key, _ = normalise_subject(subject, id_kind)
         day = _day(on, "on")
         with self.store.read() as conn:
-            return len(self._frame(conn, as_known_at, subject_key=key, on=day)) > 0
+            return len(self._rows(conn, as_known_at, subject_key=key, on=day)) > 0
 
     def in_force(self, *, on: Any, as_known_at: Any = None, conn: Connection | None = None) -> pd.DataFrame:
         """Listings in force on ``on`` as known at ``as_known_at``, with raw keys (for batch matching).
