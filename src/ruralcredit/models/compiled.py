@@ -408,6 +408,7 @@ class CompiledScorecard:
         object.__setattr__(self, "base_points", _finite((self.base_points,), "base_points", "<scorecard>")[0])
         object.__setattr__(self, "meta", dict(self.meta))
         object.__setattr__(self, "_plan", _compile_plan(feats))
+        object.__setattr__(self, "_xplan", _explain_plan(feats, self._plan))  # type: ignore[attr-defined]
         object.__setattr__(self, "_best", np.asarray([f.best_points for f in feats], dtype="float64"))
         object.__setattr__(self, "_best_list", [f.best_points for f in feats])
         # added to a flagged feature's shortfall: more than any shortfall can be, so flagged come first
@@ -523,12 +524,13 @@ class CompiledScorecard:
             raise ModelError(f"points matrix must have shape (n, {p}), got {pts.shape}")
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ModelError(f"k must be a positive integer, got {k!r}")
-        key = np.ascontiguousarray(self._best[None, :] - pts)  # type: ignore[attr-defined]
+        # C order: argmax along rows reads contiguous memory (points from score_frame are F order)
+        key = np.subtract(self._best[None, :], pts, order="C")  # type: ignore[attr-defined]
         if flagged is not None:
             flags = np.asarray(flagged, dtype=bool)
             if flags.shape != pts.shape:
                 raise ModelError(f"flagged must have the points' shape {pts.shape}, got {flags.shape}")
-            key[flags] += self._flag_offset  # type: ignore[attr-defined]
+            np.add(key, flags * self._flag_offset, out=key)  # type: ignore[attr-defined]
         n = pts.shape[0]
         out = np.full((n, int(k)), -1, dtype="int64")
         rows = np.arange(n)
@@ -587,50 +589,64 @@ class CompiledScorecard:
         return total, out
 
     def explain_record(self, record: Mapping[str, Any]) -> tuple[float, list[float], list[int]]:
-        """Like :meth:`score_record`, plus each feature's bin code (pure Python)."""
+        """Like :meth:`score_record`, plus each feature's bin code (pure Python, no pandas or numpy).
+
+        Returns
+        -------
+        score : float
+        points : list of float
+        codes : list of int
+            Bin codes (see the module docstring).
+        """
         total = self.base_points
         pts_out: list[float] = []
         codes: list[int] = []
-        for f, (name, numeric, edges, pts, miss, specials, lo, hi, catmap, unseen) in zip(
-                self.features, self._plan, strict=False):  # type: ignore[attr-defined]
-            v = record.get(name)
-            try:
-                if v is None or v is _NA or v != v:
+        add_p = pts_out.append
+        add_c = codes.append
+        get = record.get
+        na = _NA
+        try:
+            for name, numeric, edges, pts, miss, specials, lo, hi, catmap, unseen in self._xplan:  # type: ignore[attr-defined]
+                v = get(name)
+                if v is None or v is na or v != v:
                     x, c = miss, MISSING
                 elif numeric:
                     if specials is not None and v in specials:
-                        x = specials[v]
-                        c = SPECIAL_BASE - f.special_values.index(float(v))
+                        x, c = specials[v]
                     else:
                         if (lo is not None and v < lo) or (hi is not None and v > hi):
                             raise ModelError(f"feature {name!r}: value {v!r} outside the valid range [{lo}, {hi}]")
                         c = bisect_right(edges, v)
                         x = pts[c]
                 else:
-                    c = _category_index(f.categories, v)
-                    if c < 0:
+                    hit = catmap.get(v)
+                    if hit is None:
                         if unseen is None:
                             raise ModelError(f"feature {name!r}: category {v!r} was never seen")
                         x, c = unseen, UNSEEN
                     else:
-                        x = catmap[v]
-            except (TypeError, ValueError) as exc:
-                raise ModelError(f"record value of the wrong type for feature {name!r}: {exc}") from exc
-            total += x
-            pts_out.append(x)
-            codes.append(c)
+                        x, c = hit
+                total += x
+                add_p(x)
+                add_c(c)
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"record value of the wrong type for feature {name!r}: {exc}") from exc
         return total, pts_out, codes
 
     def reasons_record(self, points: Sequence[float], k: int = 3,
                        flagged: Sequence[bool] | None = None) -> list[int]:
         """:meth:`reasons` for one record's points list (pure Python, same order and tie-break)."""
-        key = [b - x for b, x in zip(self._best_list, points, strict=True)]  # type: ignore[attr-defined]
-        if flagged is not None:
+        best = self._best_list  # type: ignore[attr-defined]
+        if flagged is None:
+            cand = [(x - b, j) for j, (b, x) in enumerate(zip(best, points, strict=True)) if b > x]
+        else:
             off = self._flag_offset  # type: ignore[attr-defined]
-            key = [v + off if f else v for v, f in zip(key, flagged, strict=True)]
-        # sorted(reverse=True) keeps equal items in their original order: ties go to the first feature
-        order = sorted(range(len(key)), key=key.__getitem__, reverse=True)
-        out = [j if key[j] > 0 else -1 for j in order[:k]]
+            cand = [((x - b) - off if f else x - b, j)
+                    for j, (b, x, f) in enumerate(zip(best, points, flagged, strict=True)) if f or b > x]
+        # ascending (minus shortfall, index): largest shortfall first, ties to the first feature;
+        # (x - b) - off is exactly -((b - x) + off), the batch path's key
+        cand.sort()
+        out = [j for _, j in cand[:k]]
         return out + [-1] * (k - len(out))
 
     def pd_record(self, score: float) -> float:
@@ -700,13 +716,6 @@ class CompiledScorecard:
             raise ModelError(f"compiled scorecard data is malformed: {exc!r}") from exc
 
 
-def _category_index(categories: tuple[Any, ...], v: Any) -> int:
-    try:
-        return categories.index(v)
-    except ValueError:
-        return -1
-
-
 def _compile_plan(feats: tuple[CompiledFeature, ...]) -> tuple[tuple[Any, ...], ...]:
     """Per feature, the plain-Python tuple the record fast path unpacks (lists and dicts of floats)."""
     plan = []
@@ -724,3 +733,18 @@ def _compile_plan(feats: tuple[CompiledFeature, ...]) -> tuple[tuple[Any, ...], 
                       else f.unseen_points if f.unseen_policy == "points" else None)
             plan.append((f.name, False, None, None, f.missing_points, None, None, None, catmap, unseen))
     return tuple(plan)
+
+
+def _explain_plan(feats: tuple[CompiledFeature, ...], plan: tuple[tuple[Any, ...], ...]) -> tuple[tuple[Any, ...], ...]:
+    """The record plan with (points, bin code) pairs for special values and categories."""
+    out = []
+    for f, step in zip(feats, plan, strict=True):
+        name, numeric, edges, pts, miss, specials, lo, hi, catmap, unseen = step
+        if numeric:
+            sp = {v: (p, SPECIAL_BASE - j) for j, (v, p) in enumerate(zip(f.special_values, f.special_points,
+                                                                          strict=True))} or None
+            out.append((name, True, edges, pts, miss, sp, lo, hi, None, None))
+        else:
+            cm = {c: (p, j) for j, (c, p) in enumerate(zip(f.categories, f.points, strict=True))}
+            out.append((name, False, None, None, miss, None, None, None, cm, unseen))
+    return tuple(out)

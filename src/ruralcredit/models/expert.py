@@ -25,6 +25,10 @@ Output (one row per subject)::
   fact: its reason reads ``"no record: ..."`` and ranks by points lost. ``""`` when fewer reasons
   apply;
 * ``missing``: codes of the indicators whose fact was missing (or unrecognised), comma-separated.
+
+Dtypes: ``subject_id`` as given, ``score`` and ``pd`` float64, ``grade`` str; the reason columns,
+``vetoes`` and ``missing`` are pandas categoricals over str (few distinct texts, so a million rows
+cost little memory); the template columns are str.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ class ExpertScorecard(BaseEstimator):
     indicator_codes_ : list of str
     input_columns_ : list of str
         Every column read: indicator features, then veto columns.
+    template_hash_ : str
+        SHA-256 of the template (its ``policy_hash``).
 
     Examples
     --------
@@ -119,6 +125,7 @@ class ExpertScorecard(BaseEstimator):
         self.grade_scale_ = template.grade_scale
         self.indicator_codes_ = [i.code for i in template.indicators]
         self.input_columns_ = template.input_columns
+        self.template_hash_ = template.policy_hash  # computed once: hashing the template is not free
         self._build_texts()
         if X is not None:
             self._check_frame(X)
@@ -146,19 +153,35 @@ class ExpertScorecard(BaseEstimator):
             codes.append(ind.code)  # local index n_bins + 1: unseen category, scored as missing
             zh.append(f"缺失：{ind.name_zh}（无法识别的取值，按缺失计{miss:g}/{top:g}分）")
             en.append(f"missing: {ind.name_en} (unrecognised value, scored {miss:g} of {top:g} as missing)")
-        self._reason_codes = np.asarray([*codes, ""], dtype=object)  # last entry: no reason
+        # then one entry per veto, and last the empty "no reason" entry
+        self._veto_text_id = {}
+        for v in tpl.payload.vetoes:
+            self._veto_text_id[v.code] = len(codes)
+            codes.append(v.code)
+            zh.append(f"一票否决：{v.name_zh}")
+            en.append(f"veto: {v.name_en}")
+        self._reason_codes = np.asarray([*codes, ""], dtype=object)
         self._reason_zh = np.asarray([*zh, ""], dtype=object)
         self._reason_en = np.asarray([*en, ""], dtype=object)
+        # reason columns are categoricals over these texts: text id -> (categories, code)
+        self._reason_cats = []
+        for table in (self._reason_codes, self._reason_zh, self._reason_en):
+            uniq, inverse = np.unique(table.astype(str), return_inverse=True)
+            self._reason_cats.append((pd.Index(uniq, dtype="str"), inverse.astype("int32")))
         self._offsets = np.asarray(offsets, dtype="int64")
         self._n_bins = np.asarray([f.n_bins for f in self.compiled_.features], dtype="int64")
         # a missing value is flagged (listed first, in the missing column) unless it means "no record"
         self._no_record = np.asarray([i.missing_reason == "no_record" for i in tpl.indicators], dtype=bool)
         self._no_record_list = self._no_record.tolist()
-        self._veto_zh = {v.code: f"一票否决：{v.name_zh}" for v in tpl.payload.vetoes}
-        self._veto_en = {v.code: f"veto: {v.name_en}" for v in tpl.payload.vetoes}
         self._text_by_local = [
             (off, n) for off, n in zip(offsets, self._n_bins.tolist(), strict=True)
         ]
+        # plain-Python lookups for the single-record path
+        self._reason_lists = (self._reason_codes.tolist(), self._reason_zh.tolist(), self._reason_en.tolist())
+        self._veto_plan = [(v.code, v.feature, v.if_missing) for v in tpl.payload.vetoes]
+        k = self.n_reasons
+        self._reason_keys = ([f"reason_{j + 1}" for j in range(k)] + [f"reason_{j + 1}_zh" for j in range(k)]
+                             + [f"reason_{j + 1}_en" for j in range(k)])
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "compiled_"):
@@ -226,38 +249,30 @@ class ExpertScorecard(BaseEstimator):
         c = codes[rows, safe].astype("int64")
         local = np.where(c >= 0, c, np.where(c == MISSING, self._n_bins[safe], self._n_bins[safe] + 1))
         text_id = np.where(ridx >= 0, self._offsets[safe] + local, len(self._reason_codes) - 1)
-        r_code = self._reason_codes[text_id]
-        r_zh = self._reason_zh[text_id]
-        r_en = self._reason_en[text_id]
 
         veto_codes = [v.code for v in self.template_.payload.vetoes]
         veto_text = _joined(veto_matrix, veto_codes)
         if vetoed.any():
             # a vetoed subject's first reasons are its vetoes, then its indicator reasons
-            r_code, r_zh, r_en = self._prepend_vetoes(veto_matrix, veto_codes, r_code, r_zh, r_en)
+            text_id = self._prepend_vetoes(veto_matrix, veto_codes, text_id)
         missing_text = _joined(flagged, self.indicator_codes_)
 
         out: dict[str, Any] = {
             "subject_id": sid.to_numpy(),
             "score": scores,
             "pd": np.full(n, np.nan),
-            "grade": grades,
+            "grade": pd.array(grades, dtype="str"),
             "vetoes": veto_text,
         }
-        for j in range(k):
-            out[f"reason_{j + 1}"] = r_code[:, j]
-        for j in range(k):
-            out[f"reason_{j + 1}_zh"] = r_zh[:, j]
-        for j in range(k):
-            out[f"reason_{j + 1}_en"] = r_en[:, j]
+        for (cats, inverse), suffix in zip(self._reason_cats, ("", "_zh", "_en"), strict=True):
+            for j in range(k):
+                out[f"reason_{j + 1}{suffix}"] = pd.Categorical.from_codes(inverse.take(text_id[:, j]),
+                                                                           categories=cats)
         out["missing"] = missing_text
         out["template_id"] = self.template_.id
         out["template_version"] = self.template_.version
-        out["template_hash"] = self.template_.policy_hash
-        frame = pd.DataFrame(out, index=features.index)
-        text_cols = ["grade", "vetoes", "missing", *(c for c in frame.columns if c.startswith("reason_"))]
-        frame[text_cols] = frame[text_cols].astype("str")
-        return frame.reset_index(drop=True)
+        out["template_hash"] = self.template_hash_
+        return pd.DataFrame(out)
 
     def _veto_matrix(self, features: pd.DataFrame) -> np.ndarray:
         vetoes = self.template_.payload.vetoes
@@ -280,25 +295,19 @@ class ExpertScorecard(BaseEstimator):
             m[:, j] = val
         return m
 
-    def _prepend_vetoes(self, veto_matrix: np.ndarray, veto_codes: list[str], r_code: np.ndarray,
-                        r_zh: np.ndarray, r_en: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        k = r_code.shape[1]
-        c_out, zh_out, en_out = r_code.copy(), r_zh.copy(), r_en.copy()
+    def _prepend_vetoes(self, veto_matrix: np.ndarray, veto_codes: list[str], text_id: np.ndarray) -> np.ndarray:
+        k = text_id.shape[1]
+        out = text_id.copy()
         # vetoed rows are few: group them by their veto pattern and shift each group at once
         weights = 1 << np.arange(veto_matrix.shape[1], dtype="int64")
         pattern = veto_matrix.astype("int64") @ weights
-        for pat in np.unique(pattern[pattern > 0]):
+        for pat in np.unique(pattern[pattern > 0]).tolist():
             rows = np.flatnonzero(pattern == pat)
-            hit = [code for b, code in enumerate(veto_codes) if pat >> b & 1][:k]
+            hit = [self._veto_text_id[code] for b, code in enumerate(veto_codes) if pat >> b & 1][:k]
             h = len(hit)
-            c_out[np.ix_(rows, range(h, k))] = r_code[np.ix_(rows, range(k - h))]
-            zh_out[np.ix_(rows, range(h, k))] = r_zh[np.ix_(rows, range(k - h))]
-            en_out[np.ix_(rows, range(h, k))] = r_en[np.ix_(rows, range(k - h))]
-            for j, code in enumerate(hit):
-                c_out[rows, j] = code
-                zh_out[rows, j] = self._veto_zh[code]
-                en_out[rows, j] = self._veto_en[code]
-        return c_out, zh_out, en_out
+            out[np.ix_(rows, range(h, k))] = text_id[np.ix_(rows, range(k - h))]
+            out[rows, :h] = hit
+        return out
 
     # -- persistence ----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -327,7 +336,7 @@ class ExpertScorecard(BaseEstimator):
         """Template id, version and hash, subject type and indicator codes (for model metadata)."""
         self._check_fitted()
         return {"template_id": self.template_.id, "template_version": self.template_.version,
-                "template_hash": self.template_.policy_hash, "subject_type": self.template_.subject_type,
+                "template_hash": self.template_hash_, "subject_type": self.template_.subject_type,
                 "indicators": list(self.indicator_codes_)}
 
     # -- single record ----------------------------------------------------------------------------------
@@ -354,26 +363,27 @@ class ExpertScorecard(BaseEstimator):
         self._check_fitted()
         card = self.compiled_
         total, pts, bins = card.explain_record(record)
-        flagged = [c == UNSEEN or (c == MISSING and not nr) for c, nr in zip(bins, self._no_record_list, strict=True)]
+        no_record = self._no_record_list
+        flagged = [c == UNSEEN or (c == MISSING and not nr) for c, nr in zip(bins, no_record, strict=True)]
         hits = []
-        for v in self.template_.payload.vetoes:
-            x = record.get(v.feature)
-            if x is None or x is _NA or (isinstance(x, float) and math.isnan(x)):
-                if v.if_missing == "error":
-                    raise ModelError(f"veto {v.code!r}: {v.feature!r} is unknown; the template requires it")
-                if v.if_missing == "veto":
-                    hits.append(v.code)
-            elif isinstance(x, (bool, np.bool_)):
+        get = record.get
+        for code, feature, if_missing in self._veto_plan:
+            x = get(feature)
+            if x is True or x is False or isinstance(x, np.bool_):
                 if x:
-                    hits.append(v.code)
+                    hits.append(code)
+            elif x is None or x is _NA or (isinstance(x, float) and math.isnan(x)):
+                if if_missing == "error":
+                    raise ModelError(f"veto {code!r}: {feature!r} is unknown; the template requires it")
+                if if_missing == "veto":
+                    hits.append(code)
             else:
-                raise ModelError(f"veto {v.code!r}: {v.feature!r} must be a bool, got {type(x).__name__}")
-        scale = self.grade_scale_
-        grade = scale.assign_one(total, bool(hits))
+                raise ModelError(f"veto {code!r}: {feature!r} must be a bool, got {type(x).__name__}")
+        grade = self.grade_scale_.assign_one(total, bool(hits))
         k = self.n_reasons
-        idx = card.reasons_record(pts, k=k, flagged=flagged)
+        r_codes, r_zh, r_en = self._reason_lists
         codes, zh, en = [], [], []
-        for j in idx:
+        for j in card.reasons_record(pts, k=k, flagged=flagged):
             if j < 0:
                 codes.append("")
                 zh.append("")
@@ -382,42 +392,37 @@ class ExpertScorecard(BaseEstimator):
             off, nb = self._text_by_local[j]
             c = bins[j]
             t = off + (c if c >= 0 else nb if c == MISSING else nb + 1)
-            codes.append(self._reason_codes[t])
-            zh.append(self._reason_zh[t])
-            en.append(self._reason_en[t])
+            codes.append(r_codes[t])
+            zh.append(r_zh[t])
+            en.append(r_en[t])
         if hits:
             h = hits[:k]
             codes = (h + codes)[:k]
-            zh = ([self._veto_zh[c] for c in h] + zh)[:k]
-            en = ([self._veto_en[c] for c in h] + en)[:k]
-        out: dict[str, Any] = {"subject_id": record.get("subject_id"), "score": total, "pd": math.nan,
+            zh = ([r_zh[self._veto_text_id[c]] for c in h] + zh)[:k]
+            en = ([r_en[self._veto_text_id[c]] for c in h] + en)[:k]
+        out: dict[str, Any] = {"subject_id": get("subject_id"), "score": total, "pd": math.nan,
                                "grade": grade, "vetoes": ",".join(hits)}
-        for j in range(k):
-            out[f"reason_{j + 1}"] = codes[j]
-        for j in range(k):
-            out[f"reason_{j + 1}_zh"] = zh[j]
-        for j in range(k):
-            out[f"reason_{j + 1}_en"] = en[j]
-        out["missing"] = ",".join(c for c, f in zip(self.indicator_codes_, flagged, strict=True) if f)
+        out.update(zip(self._reason_keys, codes + zh + en, strict=True))
+        out["missing"] = ",".join([c for c, f in zip(self.indicator_codes_, flagged, strict=True) if f])
         out["template_id"] = self.template_.id
         out["template_version"] = self.template_.version
-        out["template_hash"] = self.template_.policy_hash
+        out["template_hash"] = self.template_hash_
         return out
 
 
-def _joined(mask: np.ndarray, names: list[str]) -> np.ndarray:
+def _joined(mask: np.ndarray, names: list[str]) -> pd.Categorical:
     """Per row, the names whose column in ``mask`` is True, comma-joined (``""`` when none).
 
-    Rows are grouped by their pattern (a bitmask), so the strings are built once per distinct pattern.
+    Rows are grouped by their pattern (a bitmask), so each distinct string is built once; the result
+    is a categorical over those strings.
     """
     n, p = mask.shape
     if p == 0:
-        return np.full(n, "", dtype=object)
+        return pd.Categorical.from_codes(np.zeros(n, dtype="int8"), categories=pd.Index([""], dtype="str"))
     if p > 62:  # pragma: no cover - templates are far smaller; keep the bitmask exact
-        return np.asarray([",".join(np.asarray(names)[r]) for r in mask], dtype=object)
+        texts = pd.Series([",".join(np.asarray(names)[r]) for r in mask], dtype="str")
+        return pd.Categorical(texts)
     pattern = mask.astype("int64") @ (1 << np.arange(p, dtype="int64"))
     uniq, inverse = np.unique(pattern, return_inverse=True)
-    texts = np.asarray([",".join(nm for b, nm in enumerate(names) if u >> b & 1) for u in uniq.tolist()],
-                       dtype=object)
-    return texts.take(inverse.reshape(-1))
-
+    texts = [",".join([names[b] for b in range(p) if u >> b & 1]) for u in uniq.tolist()]
+    return pd.Categorical.from_codes(inverse.reshape(-1), categories=pd.Index(texts, dtype="str"))
