@@ -413,3 +413,18 @@ def _expected_failures(est):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("penalty, C", [("l2", 1.0), ("l2", 0.05), (None, 1.0)])
+def test_newton_solver_matches_scikit_learn(data, penalty, C):
+    X, y = data
+    w = np.random.default_rng(5).random(len(y)) + 0.5
+    sc = Scorecard(penalty=penalty, C=C, sign_check=False, max_correlation=1.0).fit(X, y, sample_weight=w)
+    W = np.column_stack([sc.binning_.binnings_[c].transform(X[c]) for c in sc.features_])
+    lr = LogisticRegression(C=np.inf if penalty is None else C, solver="newton-cholesky", tol=1e-12,
+                            max_iter=100).fit(W, y, sample_weight=w)
+    np.testing.assert_allclose(sc.coef_, lr.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(sc.intercept_, lr.intercept_, rtol=1e-6, atol=1e-7)
+    # an explicit scikit-learn solver gives the same model up to its tolerance
+    other = clone(sc).set_params(solver="lbfgs", max_iter=2000).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(other.coef_, sc.coef_, atol=5e-3)

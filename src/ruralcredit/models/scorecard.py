@@ -41,17 +41,20 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from threadpoolctl import threadpool_limits
 
-from ruralcredit import __version__
 from ruralcredit.errors import InputError, ModelError
 from ruralcredit.models.binning import BinningProcess, OptimalBinning, _as_frame, _binary_target, _jsonable
 from ruralcredit.models.compiled import CompiledFeature, CompiledScorecard, ScoreToPD
@@ -65,6 +68,12 @@ _PENALTIES = ("l2", "l1", None)
 _BASE_MODES = ("separate", "distributed")
 _FORMAT = "ruralcredit.statistical_scorecard"
 _FORMAT_VERSION = 1
+
+
+def _library_version() -> str:
+    import ruralcredit  # at call time: the package's __init__ may import models
+
+    return str(ruralcredit.__version__)
 
 
 def _round_half_away(x: np.ndarray | float) -> np.ndarray:
@@ -119,6 +128,140 @@ def _positive_weights(w: np.ndarray | None, n: int) -> np.ndarray | None:
     if len(w) != n or not np.all(np.isfinite(w)) or (w < 0).any():
         raise InputError("sample_weight must be finite, >= 0 and one per row", argument="sample_weight")
     return w
+
+
+class _WoeDesign:
+    """The WOE design matrix of the training rows, held as bin codes.
+
+    Each feature is a vector of small integer bin codes plus its table of WOE values, so the
+    ``n x p`` float matrix is never held whole: passes over the data build it ``_CHUNK`` rows at a
+    time (with a trailing column of ones for the intercept). At a million rows by 30 features
+    that is about 30 MB of codes instead of 240 MB of floats plus the solver's copies.
+    """
+
+    _CHUNK = 65_536
+
+    def __init__(self, codes: list[np.ndarray], tables: list[np.ndarray], y: np.ndarray,
+                 w: np.ndarray | None) -> None:
+        self.codes = codes
+        self.tables = tables
+        self.y = y
+        self.w = w
+        self.n = len(y)
+        self.total_weight = float(w.sum()) if w is not None else float(self.n)
+
+    def chunks(self, cols: Sequence[int]) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Yield ``(start, stop, block)``: the WOE of ``cols`` and a ones column, for a run of rows."""
+        k = len(cols)
+        # column-major, so that each feature's take() writes one contiguous run
+        buf = np.empty((min(self._CHUNK, self.n), k + 1), dtype=np.float64, order="F")
+        for r0 in range(0, self.n, self._CHUNK):
+            r1 = min(r0 + self._CHUNK, self.n)
+            block = buf[: r1 - r0]
+            for i, j in enumerate(cols):
+                np.take(self.tables[j], self.codes[j][r0:r1], out=block[:, i])
+            block[:, k] = 1.0
+            yield r0, r1, block
+
+    def dense(self, cols: Sequence[int]) -> np.ndarray:
+        """The whole WOE matrix of ``cols`` (for scikit-learn's solvers)."""
+        out = np.empty((self.n, len(cols)), dtype=np.float64)
+        for i, j in enumerate(cols):
+            np.take(self.tables[j], self.codes[j], out=out[:, i])
+        return out
+
+    def correlation(self, cols: Sequence[int]) -> np.ndarray:
+        """Weighted Pearson correlation of the WOE columns (0 where a column is constant)."""
+        k = len(cols)
+        gram = np.zeros((k + 1, k + 1))
+        for r0, r1, block in self.chunks(cols):
+            if self.w is None:
+                gram += block.T @ block
+            else:
+                scaled = block * np.sqrt(self.w[r0:r1])[:, None]
+                gram += scaled.T @ scaled
+        mean = gram[:k, k] / self.total_weight
+        cov = gram[:k, :k] / self.total_weight - np.outer(mean, mean)
+        sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = cov / np.outer(sd, sd)
+        return np.nan_to_num(corr, nan=0.0)
+
+    def _evaluate(self, cols: Sequence[int], theta: np.ndarray, penalty: np.ndarray
+                  ) -> tuple[float, np.ndarray, np.ndarray, float]:
+        """Objective, gradient, Hessian and log-likelihood at ``theta`` (one pass over the rows)."""
+        k1 = len(cols) + 1
+        loss = 0.0
+        grad = np.zeros(k1)
+        hess = np.zeros((k1, k1))
+        for r0, r1, block in self.chunks(cols):
+            z = block @ theta
+            p = expit(z)
+            yc = self.y[r0:r1]
+            terms = np.logaddexp(0.0, z) - yc * z
+            resid = p - yc
+            curv = p * (1.0 - p)
+            if self.w is not None:
+                wc = self.w[r0:r1]
+                terms *= wc
+                resid *= wc
+                curv *= wc
+            loss += float(terms.sum())
+            grad += resid @ block
+            scaled = block * np.sqrt(curv)[:, None]
+            hess += scaled.T @ scaled  # X' diag(h) X as one symmetric rank-k update
+        objective = loss + 0.5 * float(penalty @ (theta * theta))
+        grad += penalty * theta
+        hess[np.diag_indices(k1)] += penalty
+        return objective, grad, hess, -loss
+
+    def newton(self, cols: Sequence[int], C: float, penalised: bool, max_iter: int, tol: float = 1e-9
+               ) -> tuple[np.ndarray, float, float, int]:
+        """Penalised logistic regression by Newton's method with a backtracking line search.
+
+        Minimises ``sum_i w_i * logloss_i + ||coef||^2 / (2 C)`` (the intercept is not penalised):
+        the objective of scikit-learn's ``LogisticRegression`` divided by ``C``, so the same
+        solution. Stops when the largest gradient entry is below ``tol`` times the total weight.
+
+        Returns
+        -------
+        coef, intercept, log_likelihood, n_iter
+        """
+        k = len(cols)
+        penalty = np.zeros(k + 1)
+        if penalised:
+            penalty[:k] = 1.0 / C
+        ybar = float(np.average(self.y, weights=self.w))
+        theta = np.zeros(k + 1)
+        theta[k] = math.log(ybar / (1.0 - ybar))
+        obj, grad, hess, ll = self._evaluate(cols, theta, penalty)
+        n_iter = 0
+        converged = False
+        while n_iter < max_iter:
+            if np.max(np.abs(grad)) <= tol * self.total_weight:
+                converged = True
+                break
+            try:
+                step = -np.linalg.solve(hess, grad)
+            except np.linalg.LinAlgError:
+                step = -np.linalg.lstsq(hess, grad, rcond=None)[0]
+            slope = float(grad @ step)
+            t = 1.0
+            while True:
+                cand = theta + t * step
+                c_obj, c_grad, c_hess, c_ll = self._evaluate(cols, cand, penalty)
+                if c_obj <= obj + 1e-4 * t * slope or t < 1e-8:
+                    break
+                t *= 0.5
+            if t < 1e-8 and c_obj > obj:  # no descent left: at the optimum up to rounding
+                converged = True
+                break
+            theta, obj, grad, hess, ll = cand, c_obj, c_grad, c_hess, c_ll
+            n_iter += 1
+        if not converged and np.max(np.abs(grad)) > tol * self.total_weight:
+            warnings.warn(f"logistic regression did not converge in {max_iter} Newton iterations "
+                          "(separable data? raise max_iter or use a penalty)", ConvergenceWarning, stacklevel=3)
+        return theta[:k].copy(), float(theta[k]), ll, n_iter
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):
@@ -328,21 +471,25 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         if not cands:
             raise ModelError(f"no feature has information value >= min_iv={self.min_iv:g} "
                              f"(best: {order[0]!r} with {ivs[order[0]]:.4f})")
-        woe = np.empty((len(frame), len(cands)), dtype=np.float64)
-        for j, c in enumerate(cands):
-            woe[:, j] = self.binning_.binnings_[c].transform(frame[c])
+        codes, tables = [], []
+        for c in cands:
+            ob = self.binning_.binnings_[c]
+            idx = ob.bin_index(frame[c])
+            codes.append(idx.astype(np.uint8 if ob.n_bins_ <= 255 else np.int32))
+            tables.append(ob.woe_)
+        w = _positive_weights(w, len(frame))
+        woe = _WoeDesign(codes, tables, yv, w)
 
-        kept = self._correlation_filter(woe, cands, w, reason)
+        kept = self._correlation_filter(woe, cands, reason)
         if self.stepwise == "forward":
-            kept = self._forward(woe, cands, kept, yv, w, reason)
+            kept = self._forward(woe, cands, kept, reason)
         elif self.max_features is not None and len(kept) > self.max_features:
             for j in kept[self.max_features:]:
                 reason[cands[j]] = f"beyond max_features={self.max_features}"
             kept = kept[: self.max_features]
 
-        w = _positive_weights(w, len(frame))
-        coef, intercept, kept = self._fit_logistic(woe, kept, yv, w, cands, reason)
-        del woe
+        coef, intercept, kept = self._fit_logistic(woe, kept, cands, reason)
+        del woe, codes
         self.features_ = [cands[j] for j in kept]
         self.coef_ = coef.reshape(1, -1)
         self.intercept_ = np.asarray([intercept])
@@ -359,15 +506,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self._scale()
         return self
 
-    def _correlation_filter(self, woe: np.ndarray, cands: list[str], w: np.ndarray | None,
-                            reason: dict[str, str]) -> list[int]:
+    def _correlation_filter(self, woe: _WoeDesign, cands: list[str], reason: dict[str, str]) -> list[int]:
         if self.max_correlation >= 1.0 or len(cands) == 1:
             return list(range(len(cands)))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = np.cov(woe, rowvar=False, aweights=w)
-            sd = np.sqrt(np.diag(corr))
-            corr = corr / np.outer(sd, sd)
-        corr = np.nan_to_num(np.atleast_2d(corr), nan=0.0)
+        with threadpool_limits(limits=1, user_api="blas"):
+            corr = woe.correlation(list(range(len(cands))))
         kept: list[int] = []
         for j in range(len(cands)):
             worst = max(kept, key=lambda k: abs(corr[j, k]), default=None)
@@ -377,22 +520,31 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             kept.append(j)
         return kept
 
-    def _logit(self, woe: np.ndarray, cols: list[int], y: np.ndarray, w: np.ndarray | None
-               ) -> tuple[np.ndarray, float, float]:
-        """Coefficients, intercept and log-likelihood of the regression on ``cols``."""
+    def _logit(self, woe: _WoeDesign, cols: list[int]) -> tuple[np.ndarray, float, float]:
+        """Coefficients, intercept and log-likelihood of the regression on ``cols``.
+
+        ``solver="auto"`` with an L2 penalty or none: :meth:`_WoeDesign.newton` (chunked Newton on
+        the bin codes, scikit-learn's objective); otherwise scikit-learn's ``LogisticRegression``.
+        """
+        if self.solver == "auto" and self.penalty != "l1":
+            # the per-chunk products are small: one BLAS thread avoids threads spinning on them
+            with threadpool_limits(limits=1, user_api="blas"):
+                coef, intercept, ll, n_iter = woe.newton(cols, float(self.C), self.penalty is not None,
+                                                         int(self.max_iter))
+            self.n_iter_ = np.asarray([n_iter])
+            return coef, intercept, ll
         lr = _make_logreg(float(self.C), self.penalty, self.solver, int(self.max_iter))
-        Xs = woe[:, cols] if len(cols) != woe.shape[1] else woe
-        lr.fit(Xs, y, sample_weight=w)
+        Xs = woe.dense(cols)
+        lr.fit(Xs, woe.y, sample_weight=woe.w)
         self.n_iter_ = np.atleast_1d(lr.n_iter_).copy()
         z = Xs @ lr.coef_[0] + lr.intercept_[0]
-        ll_terms = -(np.logaddexp(0.0, z) - y * z)
-        ll = float(ll_terms @ w if w is not None else ll_terms.sum())
+        ll_terms = -(np.logaddexp(0.0, z) - woe.y * z)
+        ll = float(ll_terms @ woe.w if woe.w is not None else ll_terms.sum())
         return lr.coef_[0].copy(), float(lr.intercept_[0]), ll
 
-    def _forward(self, woe: np.ndarray, cands: list[str], pool: list[int], y: np.ndarray,
-                 w: np.ndarray | None, reason: dict[str, str]) -> list[int]:
-        n_eff = float(w.sum()) if w is not None else float(len(y))
-        p1 = float(np.average(y, weights=w))
+    def _forward(self, woe: _WoeDesign, cands: list[str], pool: list[int], reason: dict[str, str]) -> list[int]:
+        n_eff = woe.total_weight
+        p1 = float(np.average(woe.y, weights=woe.w))
         ll0 = n_eff * (p1 * math.log(p1) + (1 - p1) * math.log(1 - p1))
         best_bic = -2 * ll0 + math.log(n_eff)
         chosen: list[int] = []
@@ -402,7 +554,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             for j in pool:
                 if j in chosen:
                     continue
-                _, _, ll = self._logit(woe, [*chosen, j], y, w)
+                _, _, ll = self._logit(woe, [*chosen, j])
                 bic = -2 * ll + (len(chosen) + 2) * math.log(n_eff)
                 if bic < best_bic - 1e-9 and (trial is None or bic < trial[0]):
                     trial = (bic, j)
@@ -417,11 +569,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raise ModelError("forward stepwise selection chose no feature (none improves the BIC)")
         return chosen
 
-    def _fit_logistic(self, woe: np.ndarray, kept: list[int], y: np.ndarray, w: np.ndarray | None,
-                      cands: list[str], reason: dict[str, str]) -> tuple[np.ndarray, float, list[int]]:
+    def _fit_logistic(self, woe: _WoeDesign, kept: list[int], cands: list[str], reason: dict[str, str]
+                      ) -> tuple[np.ndarray, float, list[int]]:
         kept = list(kept)
         while True:
-            coef, intercept, _ = self._logit(woe, kept, y, w)
+            coef, intercept, _ = self._logit(woe, kept)
             if not self.sign_check:
                 return coef, intercept, kept
             bad = int(np.argmax(coef))
@@ -455,7 +607,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             base_points=float(self.base_points_),
             score_to_pd=ScoreToPD(kind="logistic", offset=self.offset_, factor=self.factor_),
             name=self.name,
-            version=__version__,
+            version=_library_version(),
             meta={"kind": "statistical", "pdo": float(self.pdo), "base_score": float(self.base_score),
                   "base_odds": float(self.base_odds), "reason_codes": [r[0] for r in self._reason_info]},
         )
@@ -626,7 +778,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         frame = pd.DataFrame(out)
         frame["subject_id"] = frame["subject_id"].astype("str")
         frame["scorer_id"] = self.name
-        frame["scorer_version"] = __version__
+        frame["scorer_version"] = _library_version()
         return frame
 
     def score_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
