@@ -356,8 +356,8 @@ def _number_column(df: pd.DataFrame, column: str, sid: pd.Series) -> tuple[np.nd
 def _grade_column(df: pd.DataFrame, scale: list[str], sid: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = df["grade"]
     missing = s.isna().to_numpy()
-    ranks = pd.Categorical(s.astype(object).where(~missing, None), categories=scale).codes
-    bad = ~missing & (ranks < 0)
+    ranks = s.astype(object).map({g: i for i, g in enumerate(scale)}).to_numpy(dtype="float64", na_value=np.nan)
+    bad = ~missing & np.isnan(ranks)
     if bad.any():
         seen = sorted({str(v) for v in s[bad].head(100)})[:5]
         raise SchemaError(f"grades {seen} not on the policy's scale {scale}", table="subjects", columns=["grade"],
@@ -524,11 +524,11 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
     n_unknown = (outcomes == _UNKNOWN).sum(axis=0)
     codes = [c.code for c in conds]
     decided_at = format_time(dt.datetime.now(dt.timezone.utc))
-    used = [c for c in subjects.columns if c in {"subject_id", "id_number", "uscc", "grade", "has_npl",
-                                                 "credit_household", "village_is_credit"}
-            or str(c).startswith("worst_overdue_days_")]
-    frames = {"subjects": subjects[used]}
-    if links is not None:
+    read = {"subject_id", *(c.column for c in conds)}
+    if any(c.type == "not_listed" for c in conds):
+        read.add("uscc")
+    frames = {"subjects": subjects[[c for c in subjects.columns if c in read]]}  # what the policy reads
+    if links is not None and any(c.type == "not_listed" and c.joint for c in conds):
         frames.update({name: links[name] for name in ("roles", "persons", "enterprises")})
     input_hash = _hash_frames(frames)
     desc = pack.describe()

@@ -119,6 +119,10 @@ def derived_hits(listed: pd.DataFrame, links: Mapping[str, pd.DataFrame], on: pd
 def describe_paths(hits: pd.DataFrame) -> pd.DataFrame:
     """Derived hits for people to read: identifiers masked and a ``path`` sentence per hit."""
     out = hits.copy()
+    if out.empty:
+        extra = ["listed_subject", "entity", "person", "subject", "path"]
+        return pd.DataFrame(columns=[c for c in HIT_COLUMNS if c not in ("hit_key", "listed_key", "entity_key",
+                                                                          "person_key")] + extra)
     out["listed_subject"] = display_series(out["listed_key"], out["listed_kind"])
     out["entity"] = display_series(out["entity_key"], out["entity_kind"])
     out["person"] = ids.mask_resident_ids(out["person_key"])
@@ -128,11 +132,12 @@ def describe_paths(hits: pd.DataFrame) -> pd.DataFrame:
         return s.dt.strftime("%Y-%m-%d").fillna("open")
 
     span = day(out["role_from"]) + ".." + day(out["role_to"])
+    txt = {c: out[c].astype(str) for c in ("listing_id", "entity_name", "entity", "role", "person_id", "person")}
     out["path"] = np.where(
         out["via"] == "organisation_to_person",
-        "listing " + out["listing_id"] + " of " + out["entity_name"].astype(str) + " (" + out["entity"] + ") -> "
-        + out["role"] + " " + span + " -> person " + out["person_id"] + " (" + out["person"] + ")",
-        "listing " + out["listing_id"] + " of person " + out["person_id"] + " (" + out["person"] + ") -> "
-        + out["role"] + " " + span + " -> " + out["entity_name"].astype(str) + " (" + out["entity"] + ")",
+        "listing " + txt["listing_id"] + " of " + txt["entity_name"] + " (" + txt["entity"] + ") -> "
+        + txt["role"] + " " + span + " -> person " + txt["person_id"] + " (" + txt["person"] + ")",
+        "listing " + txt["listing_id"] + " of person " + txt["person_id"] + " (" + txt["person"] + ") -> "
+        + txt["role"] + " " + span + " -> " + txt["entity_name"] + " (" + txt["entity"] + ")",
     )
     return out.drop(columns=["hit_key", "listed_key", "entity_key", "person_key"])
