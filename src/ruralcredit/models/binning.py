@@ -1247,9 +1247,7 @@ def _as_frame(X: Any) -> pd.DataFrame:
         if arr.ndim != 2:
             raise InputError(f"expected a 2-D table, got shape {arr.shape}", argument="X")
         frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
-    if any(pd.api.types.is_complex_dtype(t) for t in frame.dtypes) or any(
-            pd.api.types.is_object_dtype(t) and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("complex")
-            for c, t in frame.dtypes.items()):
+    if any(pd.api.types.is_complex_dtype(t) for t in frame.dtypes):
         raise InputError("Complex data not supported", argument="X")
     if frame.shape[0] == 0:
         raise InputError(f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is required.",
