@@ -87,6 +87,12 @@ _RID_CHECK = "10X98765432"
 _RID_CHECK_VALUES = np.array([10 if c == "X" else int(c) for c in _RID_CHECK], dtype=np.int64)
 #: Character of a check value (0..9, 10 = X).
 _RID_VALUE_CHARS = np.array(list("0123456789X"), dtype=object)
+#: 17 digits @ this (17, 4) matrix = (weighted check sum, birth year, month, day).
+_RID_COMBINED = np.zeros((17, 4), dtype=np.float32)
+_RID_COMBINED[:, 0] = _RID_WEIGHTS
+_RID_COMBINED[6:10, 1] = (1000, 100, 10, 1)
+_RID_COMBINED[10:12, 2] = (10, 1)
+_RID_COMBINED[12:14, 3] = (10, 1)
 
 #: The 31 symbols of a USCC, in value order (no I, O, Z, S, V).
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -153,7 +159,7 @@ _LEVELS: tuple[str, ...] = ("province", "prefecture", "county", "township", "vil
 _DIVISION_LENGTHS = {2: 1, 4: 2, 6: 3, 9: 4, 12: 5}
 _PART_SLICES = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
 
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 
 #: Rows per chunk in the vectorised paths: bounds temporary memory (~40 MB) without a per-record loop.
 _CHUNK = 1 << 18
@@ -622,9 +628,9 @@ def _rid_batch(values: Any, today: date | None, strict: bool) -> _RidBatch:
     valid = np.zeros(n, dtype=bool)
     legacy = np.zeros(n, dtype=bool)
     check_value = np.zeros(n, dtype=np.int64)
-    year = np.zeros(n, dtype=np.int64)
-    month = np.zeros(n, dtype=np.int64)
-    day = np.zeros(n, dtype=np.int64)
+    year = np.zeros(n, dtype=np.int32)
+    month = np.zeros(n, dtype=np.int32)
+    day = np.zeros(n, dtype=np.int32)
     seq = np.zeros(n, dtype=np.int64)
     for start in range(0, n, _CHUNK):  # chunks, not records: bounds memory
         sl = slice(start, min(start + _CHUNK, n))
@@ -651,12 +657,12 @@ def _rid_batch(values: Any, today: date | None, strict: bool) -> _RidBatch:
                 axis=1,
             )
             d17[is15] = up
-        d17 = d17.astype(np.int64)
-        expected = _RID_CHECK_VALUES[_weighted_sum(d17, _RID_WEIGHTS) % 11]
+        # one float32 product gives the weighted check sum, the year, the month and the day (exact:
+        # every value stays below 2**24)
+        parts = (d17.astype(np.float32) @ _RID_COMBINED).astype(np.int32)
+        expected = _RID_CHECK_VALUES[parts[:, 0] % 11]
         given = np.where(is_x, 10, d[:, 17])
-        y = d17[:, 6] * 1000 + d17[:, 7] * 100 + d17[:, 8] * 10 + d17[:, 9]
-        m = d17[:, 10] * 10 + d17[:, 11]
-        dd = d17[:, 12] * 10 + d17[:, 13]
+        y, m, dd = parts[:, 1], parts[:, 2], parts[:, 3]
         well_formed = (is18 & chars18 & (given == expected)) | (is15 & chars15)
         valid[sl] = well_formed & _date_ok(y, m, dd, today_int)
         legacy[sl] = is15
