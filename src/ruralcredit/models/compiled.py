@@ -74,6 +74,7 @@ Kind = Literal["numeric", "categorical"]
 UnseenPolicy = Literal["missing", "points", "error"]
 
 _NA: Any = pd.NA
+_REASON_BLOCK = 32_768
 _NUMERIC_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "boolean", "empty", "decimal"})
 
 
@@ -200,6 +201,8 @@ class CompiledFeature:
                 raise ModelError(f"feature {name!r}: valid_range applies to numeric features only")
         if not self.points:
             raise ModelError(f"feature {name!r}: no bins or categories")
+        if len(self.points) + len(self.special_values) > 30_000:
+            raise ModelError(f"feature {name!r}: more than 30,000 bins or categories")
         if self.valid_range is not None:
             lo, hi = self.valid_range
             lo = None if lo is None else _finite((lo,), "valid_range", name)[0]
@@ -247,8 +250,21 @@ class CompiledFeature:
         return self.special_labels[SPECIAL_BASE - code]
 
     # -- batch ------------------------------------------------------------------------------------
+    def _point_table(self) -> np.ndarray:
+        """Points indexed by bin code, negative codes included (numpy's negative indexing).
+
+        Layout ``(*points, special[J-1], ..., special[0], unseen, missing)``: code ``-1`` (MISSING)
+        takes the last entry, ``-2`` (UNSEEN) the one before, ``-3 - j`` special value ``j``.
+        """
+        if self.unseen_points is not None:
+            unseen = self.unseen_points
+        else:
+            unseen = self.missing_points  # unseen_policy "missing" (or unused: numeric / "error")
+        return np.asarray((*self.points, *self.special_points[::-1], unseen, self.missing_points),
+                          dtype="float64")
+
     def _bin_column(self, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Points (float64) and bin codes (int32) for one column."""
+        """Points (float64) and bin codes (intp) for one column: codes first, then one ``take``."""
         n = len(s)
         if self.kind == "numeric":
             if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)) and \
@@ -260,47 +276,47 @@ class CompiledFeature:
             except (TypeError, ValueError) as exc:
                 raise ModelError(f"feature {self.name!r}: numeric feature has non-numeric values "
                                  f"(dtype {s.dtype})") from exc
+            codes = np.searchsorted(np.asarray(self.edges, dtype="float64"), x, side="right")
             missing = np.isnan(x)
-            edges = np.asarray(self.edges, dtype="float64")
-            codes = np.searchsorted(edges, x, side="right").astype("int32")
-            points = np.asarray(self.points, dtype="float64").take(codes)
-            special = np.zeros(n, dtype=bool)
-            for j, (v, p) in enumerate(zip(self.special_values, self.special_points, strict=False)):
+            if missing.any():
+                codes[missing] = MISSING
+            special = None
+            for j, v in enumerate(self.special_values):
                 hit = x == v
-                points[hit] = p
                 codes[hit] = SPECIAL_BASE - j
-                special |= hit
+                special = hit if special is None else special | hit
             if self.valid_range is not None:
                 lo, hi = self.valid_range
-                bad = ~missing & ~special & (((x < lo) if lo is not None else False)
-                                             | ((x > hi) if hi is not None else False))
-                if np.any(bad):
+                # NaN compares False, so missing values never count as out of range
+                bad = x < lo if lo is not None else np.zeros(n, dtype=bool)
+                if hi is not None:
+                    bad |= x > hi
+                if special is not None:
+                    bad &= ~special
+                if bad.any():
                     where = s.index[bad][:20].tolist()
                     raise ModelError(f"feature {self.name!r}: {int(np.sum(bad))} value(s) outside the valid "
                                      f"range [{lo}, {hi}] (rows {where})")
         else:
             cat_index = pd.Index(list(self.categories), dtype=object)
             if isinstance(s.dtype, pd.CategoricalDtype):
-                own = s.cat.codes.to_numpy()
+                # map the column's own categories once, then its codes (-1 = missing) through that map
                 lut = cat_index.get_indexer(s.cat.categories.astype(object))
-                missing = own < 0
-                codes = np.where(missing, -1, lut.take(np.maximum(own, 0))).astype("int32")
+                lut = np.append(np.where(lut < 0, UNSEEN, lut), MISSING)
+                codes = lut.take(s.cat.codes.to_numpy())  # own code -1 picks the appended MISSING
             else:
+                codes = cat_index.get_indexer(s.astype(object))
+                codes[codes < 0] = UNSEEN
                 missing = s.isna().to_numpy(dtype=bool)
-                codes = cat_index.get_indexer(s.astype(object)).astype("int32")
-            unseen = (codes < 0) & ~missing
-            points = np.asarray(self.points, dtype="float64").take(np.maximum(codes, 0))
-            if np.any(unseen):
-                if self.unseen_policy == "error":
+                if missing.any():
+                    codes[missing] = MISSING
+            if self.unseen_policy == "error":
+                unseen = codes == UNSEEN
+                if unseen.any():
                     vals = sorted({str(v) for v in s[unseen].head(100)})[:5]
                     raise ModelError(f"feature {self.name!r}: categories {vals} were never seen "
                                      f"(known: {list(self.categories)})")
-                codes[unseen] = UNSEEN
-                points[unseen] = (self.missing_points if self.unseen_policy == "missing"
-                                  else float(self.unseen_points))  # type: ignore[arg-type]
-        codes[missing] = MISSING
-        points[missing] = self.missing_points
-        return points, codes
+        return self._point_table().take(codes), codes
 
     # -- single record ------------------------------------------------------------------------------
     def score_value(self, value: Any) -> tuple[float, int]:
@@ -441,7 +457,7 @@ class CompiledScorecard:
         -------
         scores : ndarray of float64, shape (n,)
         points : ndarray of float64, shape (n, n_features), Fortran order
-        codes : ndarray of int32, shape (n, n_features); see the module docstring for the codes.
+        codes : ndarray of int16, shape (n, n_features); see the module docstring for the codes.
 
         Raises
         ------
@@ -456,7 +472,7 @@ class CompiledScorecard:
             raise ModelError(f"feature columns missing from the frame: {absent}")
         n, p = len(df), len(self.features)
         points = np.empty((n, p), dtype="float64", order="F")
-        codes = np.empty((n, p), dtype="int32", order="F")
+        codes = np.empty((n, p), dtype="int16", order="F")
         scores = np.full(n, self.base_points, dtype="float64")
         for j, f in enumerate(self.features):
             col = df[f.name]
@@ -524,17 +540,29 @@ class CompiledScorecard:
             raise ModelError(f"points matrix must have shape (n, {p}), got {pts.shape}")
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ModelError(f"k must be a positive integer, got {k!r}")
-        # C order: argmax along rows reads contiguous memory (points from score_frame are F order)
-        key = np.subtract(self._best[None, :], pts, order="C")  # type: ignore[attr-defined]
+        flags = None
         if flagged is not None:
             flags = np.asarray(flagged, dtype=bool)
             if flags.shape != pts.shape:
                 raise ModelError(f"flagged must have the points' shape {pts.shape}, got {flags.shape}")
-            np.add(key, flags * self._flag_offset, out=key)  # type: ignore[attr-defined]
         n = pts.shape[0]
         out = np.full((n, int(k)), -1, dtype="int64")
-        rows = np.arange(n)
-        for r in range(min(int(k), p)):
+        # in row blocks: the shortfall matrix of a block stays in cache (one of n rows would not)
+        for start in range(0, n, _REASON_BLOCK):
+            stop = min(start + _REASON_BLOCK, n)
+            out[start:stop] = self._reasons_block(pts[start:stop], int(k),
+                                                  None if flags is None else flags[start:stop])
+        return out
+
+    def _reasons_block(self, pts: np.ndarray, k: int, flags: np.ndarray | None) -> np.ndarray:
+        # C order: argmax along rows reads contiguous memory (points from score_frame are F order)
+        key = np.subtract(self._best[None, :], pts, order="C")  # type: ignore[attr-defined]
+        if flags is not None:
+            key += flags * self._flag_offset  # type: ignore[attr-defined]
+        m = pts.shape[0]
+        out = np.full((m, k), -1, dtype="int64")
+        rows = np.arange(m)
+        for r in range(min(k, pts.shape[1])):
             j = np.argmax(key, axis=1)
             best = key[rows, j]
             out[:, r] = np.where(best > 0, j, -1)

@@ -26,9 +26,10 @@ Output (one row per subject)::
   apply;
 * ``missing``: codes of the indicators whose fact was missing (or unrecognised), comma-separated.
 
-Dtypes: ``subject_id`` as given, ``score`` and ``pd`` float64, ``grade`` str; the reason columns,
-``vetoes`` and ``missing`` are pandas categoricals over str (few distinct texts, so a million rows
-cost little memory); the template columns are str.
+Dtypes: ``subject_id`` as given, ``score`` and ``pd`` float64; every text column (``grade``, the
+reasons, ``vetoes``, ``missing``, the template columns) is a pandas categorical over str: few
+distinct texts, so a million rows cost little memory and time. ``grade``'s categories run from the
+best grade to the worst, then the veto grade.
 """
 
 from __future__ import annotations
@@ -231,8 +232,8 @@ class ExpertScorecard(BaseEstimator):
         sid = features["subject_id"]
         if sid.isna().any():
             raise ModelError(f"{int(sid.isna().sum())} row(s) without a subject_id")
-        dup = sid.duplicated(keep=False)
-        if dup.any():
+        if not sid.is_unique:
+            dup = sid.duplicated(keep=False)
             raise ModelError(f"duplicate subject_id values {sorted(map(str, sid[dup].unique()))[:20]}")
         n = len(features)
         k = self.n_reasons
@@ -241,7 +242,7 @@ class ExpertScorecard(BaseEstimator):
         flagged = (codes == UNSEEN) | ((codes == MISSING) & ~self._no_record[None, :])
         veto_matrix = self._veto_matrix(features)
         vetoed = veto_matrix.any(axis=1) if veto_matrix.shape[1] else np.zeros(n, dtype=bool)
-        grades = self.grade_scale_.assign(scores, vetoed)
+        grades = self._grades(scores, vetoed)
 
         ridx = self.compiled_.reasons(points, k=k, flagged=flagged)  # (n, k) feature index or -1
         rows = np.arange(n)[:, None]
@@ -258,10 +259,10 @@ class ExpertScorecard(BaseEstimator):
         missing_text = _joined(flagged, self.indicator_codes_)
 
         out: dict[str, Any] = {
-            "subject_id": sid.to_numpy(),
+            "subject_id": sid.array,
             "score": scores,
             "pd": np.full(n, np.nan),
-            "grade": pd.array(grades, dtype="str"),
+            "grade": grades,
             "vetoes": veto_text,
         }
         for (cats, inverse), suffix in zip(self._reason_cats, ("", "_zh", "_en"), strict=True):
@@ -269,10 +270,25 @@ class ExpertScorecard(BaseEstimator):
                 out[f"reason_{j + 1}{suffix}"] = pd.Categorical.from_codes(inverse.take(text_id[:, j]),
                                                                            categories=cats)
         out["missing"] = missing_text
-        out["template_id"] = self.template_.id
-        out["template_version"] = self.template_.version
-        out["template_hash"] = self.template_hash_
+        one = np.zeros(n, dtype="int8")
+        for col, value in (("template_id", self.template_.id), ("template_version", self.template_.version),
+                           ("template_hash", self.template_hash_)):
+            out[col] = pd.Categorical.from_codes(one, categories=pd.Index([value], dtype="str"))
         return pd.DataFrame(out)
+
+    def _grades(self, scores: np.ndarray, vetoed: np.ndarray) -> pd.Categorical:
+        """Grades as a categorical (best grade first, then the veto grade), vectorised."""
+        scale = self.grade_scale_
+        bad = np.isnan(scores) | (scores < 0) | (scores > scale.max_score)
+        if bad.any():  # pragma: no cover - template points are validated to stay within the scale
+            raise ModelError(f"{int(bad.sum())} score(s) outside 0..{scale.max_score:g}")
+        thresholds = np.asarray([g.min_score for g in scale.grades[:-1]][::-1], dtype="float64")
+        ng = len(scale.grades)
+        # searchsorted counts thresholds passed: 0 -> the lowest grade (index ng - 1), ng - 1 -> the best (0)
+        codes = (ng - 1) - np.searchsorted(thresholds, scores, side="right")
+        codes[vetoed] = ng
+        return pd.Categorical.from_codes(codes, categories=pd.Index([*scale.grade_names, scale.veto_grade],
+                                                                    dtype="str"))
 
     def _veto_matrix(self, features: pd.DataFrame) -> np.ndarray:
         vetoes = self.template_.payload.vetoes
@@ -424,5 +440,15 @@ def _joined(mask: np.ndarray, names: list[str]) -> pd.Categorical:
         return pd.Categorical(texts)
     pattern = mask.astype("int64") @ (1 << np.arange(p, dtype="int64"))
     uniq, inverse = np.unique(pattern, return_inverse=True)
-    texts = [",".join([names[b] for b in range(p) if u >> b & 1]) for u in uniq.tolist()]
+    texts = [",".join(_set_bits(u, names)) for u in uniq.tolist()]
     return pd.Categorical.from_codes(inverse.reshape(-1), categories=pd.Index(texts, dtype="str"))
+
+
+def _set_bits(u: int, names: list[str]) -> list[str]:
+    """``names[b]`` for each set bit ``b`` of ``u``, lowest first (iterates set bits only)."""
+    out = []
+    while u:
+        low = u & -u
+        out.append(names[low.bit_length() - 1])
+        u ^= low
+    return out
