@@ -385,3 +385,12 @@ def test_binning_process_over_a_mixed_frame():
         BinningProcess(variables=["income"], special_values={"loans": [0.0]}).fit(X, y)
     with pytest.raises(InputError, match="missing"):
         bp.transform(X.drop(columns="loans"))
+
+
+def test_unseen_category_messages_mask_resident_id_numbers():
+    s, y = _categorical_data(500, 14)
+    ob = OptimalBinning(unseen="error").fit(s, y)
+    with pytest.raises(InputError) as info:
+        ob.transform(pd.Series(["11010519491231002X"], dtype="str"))
+    assert "11010519491231002X" not in str(info.value)
+    assert "110105********002X" in str(info.value)

@@ -64,6 +64,7 @@ the same as repeating the row). Everything is deterministic.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -73,6 +74,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
 
 from ruralcredit.errors import InputError, ModelError
+from ruralcredit.ids import mask_resident_id
 
 __all__ = ["TRENDS", "UNSEEN_POLICIES", "BinningProcess", "OptimalBinning"]
 
@@ -159,6 +161,11 @@ def _factorize_with_originals(s: pd.Series) -> tuple[np.ndarray, list[str], dict
 def _check_target(y: Any, n: int) -> np.ndarray:
     if y is None:
         raise InputError("this estimator requires y to be passed, but the target y is None", argument="y")
+    if isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "biuf" and len(y) == n:
+        # fast path (BinningProcess hands every column the same validated float array)
+        yf = y.astype(np.float64, copy=False)
+        if ((yf == 0) | (yf == 1)).all():
+            return yf
     ys = _as_series(y, "y")
     if len(ys) != n:
         raise InputError(f"y has {len(ys)} values, x has {n}", argument="y")
@@ -427,6 +434,14 @@ def _prebin_numeric(
     tot = np.diff(cw0[b])
     ev = np.diff(cwe0[b])
     return edges, np.maximum(tot - ev, 0.0), ev
+
+
+_ID_LIKE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
+
+
+def _display(value: str) -> str:
+    """A category for a message: anything shaped like a resident ID number is masked."""
+    return mask_resident_id(value) if _ID_LIKE.match(value) else value
 
 
 def _fmt(v: float) -> str:
@@ -841,7 +856,7 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
         n_reg = self.n_bins_ - 1 - len(self.special_labels_)
         if self.dtype_ == "numerical":
             xv = _to_float(s, name)
-            idx = np.searchsorted(self.splits_, xv, side="right").astype(np.int64)
+            idx = np.searchsorted(self.splits_, xv, side="right")
             for b, vals in enumerate(self.special_values_):
                 idx[np.isin(xv, vals)] = n_reg + b
             idx[np.isnan(xv)] = self.missing_index_
@@ -859,7 +874,8 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
         lut[-1] = self.missing_index_
         if unseen and self.unseen == "error":
             raise InputError(
-                f"feature {name!r}: {len(unseen)} categor(ies) not seen in training, e.g. {unseen[:5]}",
+                f"feature {name!r}: {len(unseen)} categor(ies) not seen in training, "
+                f"e.g. {[_display(v) for v in unseen[:5]]}",
                 argument=name,
             )
         return lut[np.where(codes < 0, len(keys), codes)]
