@@ -20,6 +20,7 @@ from ruralcredit.models import persistence
 from ruralcredit.models.persistence import SaveableScorer, load, read_metadata, register_scorer, save
 
 HAS_COMPILED = importlib.util.find_spec("ruralcredit.models.compiled") is not None
+HAS_SCORECARD = importlib.util.find_spec("ruralcredit.models.scorecard") is not None
 
 
 @register_scorer
@@ -287,6 +288,11 @@ def test_payload_of_another_class_is_refused(tmp_path: Path) -> None:
     _rewrite(path, lambda d: d.update(payload={"nothing": 1}))
     with pytest.raises(ModelFileError, match="rejected the payload"):
         load(path)
+    # A payload the class chokes on with a plain KeyError is reported the same way.
+    path = save(_tiny(), tmp_path / "m.json")
+    _rewrite(path, lambda d: d["payload"].pop("points"))
+    with pytest.raises(ModelFileError, match="rejected the payload"):
+        load(path)
 
 
 def test_save_errors(tmp_path: Path) -> None:
@@ -345,3 +351,29 @@ def test_compiled_scorecard_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(p1, p0)
     np.testing.assert_array_equal(back.pd(s1), card.pd(s0))
     assert read_metadata(path)["features"] == ["income", "village"]
+
+
+@pytest.mark.skipif(not HAS_SCORECARD, reason="ruralcredit.models.scorecard not written yet")
+def test_statistical_scorecard_round_trip(tmp_path: Path) -> None:
+    from ruralcredit.models.scorecard import Scorecard
+
+    rng = np.random.default_rng(11)
+    n = 800
+    X = pd.DataFrame(
+        {
+            "income": rng.lognormal(9.0, 0.8, n),
+            "overdue_months": rng.poisson(0.7, n).astype(float),
+            "village": pd.Series(rng.choice(["v1", "v2", "v3"], n), dtype="str"),
+        }
+    )
+    logit = -2.0 - 0.8 * (np.log(X["income"]) - 9.0) + 0.6 * X["overdue_months"]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    model = Scorecard(min_iv=0.0).fit(X, y)
+    path = save(model, tmp_path / "stat.rcmodel.json", training_data=X, metrics={"auc": 0.7})
+    back = load(path)
+    assert type(back) is Scorecard
+    np.testing.assert_array_equal(back.decision_function(X), model.decision_function(X))
+    pd.testing.assert_frame_equal(back.score(X), model.score(X))
+    meta = read_metadata(path)
+    assert meta["payload_encoding"] == "json"
+    assert meta["scaling"]["pdo"] == model.pdo

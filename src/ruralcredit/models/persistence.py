@@ -495,9 +495,11 @@ def load(path: str | os.PathLike[str], *, allow_pickle: bool = True) -> Any:
             )
         try:
             scorer = from_dict(doc["payload"])
-        except ModelError as exc:
+        except (ModelError, InputError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # The checksum passed, so the content is as written: a class that cannot rebuild it is
+            # incompatible with this file.
             raise ModelFileError(
-                f"{_class_key(cls)}.from_dict() rejected the payload: {exc}", file=file
+                f"{_class_key(cls)}.from_dict() rejected the payload: {exc!r}", file=file
             ) from exc
     elif encoding == "joblib-base64":
         if not allow_pickle:
