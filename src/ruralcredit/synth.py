@@ -765,7 +765,10 @@ class _Build:
         role_main = np.where(legal, 0, 1)  # legal_representative / principal
         rows_p, rows_e, rows_r, rows_f, rows_t = [], [], [], [], []
         # changes of legal representative: the earlier one held it from registration to the change
-        changed = legal & (self.e_reg < self.A - _days(3 * 365)) & (rng.random(e) < 0.18)
+        eligible = legal & (self.e_reg < self.A - _days(3 * 365))
+        changed = eligible & (rng.random(e) < 0.25)
+        if eligible.any() and not changed.any():  # even a small county shows one change
+            changed[np.flatnonzero(eligible)[0]] = True
         span = (A - _days(30) - self.e_reg - _days(365)).astype(np.int64)
         change = self.e_reg + _days(365 + (rng.random(e) * np.maximum(span, 1)).astype(np.int64))
         pos = rng.integers(0, np.maximum(self.v_size[self.e_village], 1))
@@ -1186,7 +1189,7 @@ class _Build:
         is_org = members >= self.E0
         self.circ = {"members": members, "group": grp, "prev": start[grp] + (pos - 1) % c_size[grp],
                      "mutual": c_size[grp] == 2}
-        issue0 = A - _days(rng.integers(60, 3 * 365, n_c))
+        issue0 = A - _days(rng.integers(180, 3 * 365, n_c))  # members borrow within 120 days of each other
         m = len(members)
         parts["circ"] = self._loans_for(
             members, product=_P["guaranteed"], purpose=np.where(is_org, _U["processing"], _U["trade"]),
@@ -1241,7 +1244,9 @@ class _Build:
 
         # --- illegal-fundraising cooperatives: no loans of their own
         coops = np.flatnonzero(self.e_kind == 1)
-        fr = np.sort(rng.choice(coops, size=min(max(1, round(n / 20000)), len(coops)), replace=False))
+        without_loans = coops[~np.isin(self.E0 + coops, self.base_borrowers)]  # a dormant account
+        pool = without_loans if len(without_loans) else coops
+        fr = np.sort(rng.choice(pool, size=min(max(1, round(n / 20000)), len(pool)), replace=False))
         self.e_fundraising[fr] = True
         self.fr = fr
         # a fundraising cooperative has only a handful of real members (its first few member rows)
@@ -1260,6 +1265,7 @@ class _Build:
 
     def all_loans(self) -> None:
         base = self.base_loans()
+        self.base_borrowers = base["borrower"]
         pat = self.pattern_loans()
         joint = self._joint_groups()
         blocks = {"base": base, **pat, "joint": joint}
