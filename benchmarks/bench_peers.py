@@ -111,7 +111,7 @@ def _row(name: str, res: dict[str, Any]) -> str:
     v = res.get("versions", {})
     label = f"{name} {v.get('peer', '')}".strip()
     if not res.get("ok"):
-        return f"| {label} | failed: {res.get('error', '?')} |||||||"
+        return f"| {label} | failed: {res.get('error', '?')} ||||||||"
     p50 = res.get("single_p50_ms", res.get("single_p50_us", None))
     if "single_p50_ms" not in res and p50 is not None:
         p50 = p50 / 1000.0
@@ -120,6 +120,7 @@ def _row(name: str, res: dict[str, Any]) -> str:
     auc_s = "n/a" if auc is None else f"{auc:.4f} ± {res.get('cv_auc_std', 0.0):.4f}"
     return (
         f"| {label} | pandas {v.get('pandas', '?')} | {_fmt(res.get('fit_s'), '.2f')} | "
+        f"{_fmt(res.get('rss_after_load_mb'), '.0f')} | "
         f"{_fmt(res.get('peak_rss_fit_mb', res.get('peak_rss_mb')), '.0f')} | "
         f"{_fmt(res.get('batch_rows_per_s'), ',.0f')} | {_fmt(p50, '.3f')} | {_fmt(p95, '.3f')} | {auc_s} |"
     )
@@ -150,9 +151,15 @@ def _defects(probes: dict[str, Any]) -> list[str]:
                 f"- {tag}: an unseen category scores {uc.get('reading', '?')}{extra}; no error, no flag."
             )
             nn = res.get("nan_in_feature_without_missing_in_training", {})
+            npts = nn.get("num_00_points_original_nan_lowest_highest")
+            detail = ""
+            if isinstance(npts, list) and len(npts) == 4:
+                detail = f"; the feature's points as it was / NaN / lowest / highest value: {npts}"
+                if npts[1] is None and nn.get("score") is not None:
+                    detail += ": the NaN's points are NaN and silently left out of the total"
             lines.append(
-                f"- {tag}: NaN in a feature that had no missing values in training: {nn.get('reading', '?')} "
-                f"(score {nn.get('score')}); no error, no flag."
+                f"- {tag}: NaN in a feature that had no missing values in training scores "
+                f"{nn.get('reading', '?')} (score {_fmt(nn.get('score'), '.2f')}{detail}); no error, no flag."
             )
             chi = res.get("toad_chi_default_with_nan")
             if isinstance(chi, dict):
@@ -175,6 +182,43 @@ def _defects(probes: dict[str, Any]) -> list[str]:
     return lines
 
 
+def render(results: dict[str, Any], features: int, seed: int, folds: int) -> str:
+    """The Markdown section for a results dict (``{"probes": ..., "runs": {rows: {tool: result}}}``)."""
+    lines = [f"### Peers: {features} mixed features, seed {seed}, {folds}-fold AUC", ""]
+    for n, runs in sorted(results["runs"].items(), key=lambda kv: int(kv[0])):
+        lines += [
+            f"**{int(n):,} rows**",
+            "",
+            "| tool | env | fit s | RSS after load MB | peak RSS MB (fit) | batch rows/s | single p50 ms "
+            "| single p95 ms | AUC (k-fold) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [_row(name, res) for name, res in runs.items()]
+        ours = runs.get("ruralcredit", {})
+        notes = [f"- ruralcredit: {ours['run_ours_missing']}"] if "run_ours_missing" in ours else []
+        if ours.get("batch_compiled_rows_per_s"):
+            notes.append(
+                "- ruralcredit extras: compiled scorer alone "
+                f"{ours['batch_compiled_rows_per_s']:,.0f} rows/s in batch; hand-written numpy scorer of the same "
+                f"bins {ours.get('numpy_reference_rows_per_s', float('nan')):,.0f} rows/s; one record through the "
+                f"compiled scorer p50 {ours.get('single_compiled_p50_us', float('nan')):.1f} µs."
+            )
+        fits = {k: r["fit_s"] for k, r in runs.items() if r.get("ok") and r.get("fit_s")}
+        if "ruralcredit" in fits and len(fits) > 1:
+            ratios = ", ".join(
+                f"{k} {fits[k] / fits['ruralcredit']:.1f}x" for k in fits if k != "ruralcredit"
+            )
+            notes.append(f"- fit time relative to ruralcredit: {ratios}.")
+        cv_rows = {r.get("cv_rows") for r in runs.values() if r.get("cv_rows")}
+        if cv_rows and max(cv_rows) < int(n):
+            notes.append(f"- k-fold AUC on a {max(cv_rows):,}-row stratified subsample.")
+        lines += ["", *notes, ""] if notes else [""]
+    if results.get("probes"):
+        lines += ["**Observed peer behaviour** (probe on 4,000 rows of the same generator)", ""]
+        lines += _defects(results["probes"])
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[10_000])
@@ -189,8 +233,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per worker run")
     ap.add_argument("--no-setup", action="store_true", help="do not build missing peer venvs")
     ap.add_argument("--skip-ours", action="store_true")
+    ap.add_argument("--probe-only", action="store_true", help="only probe the peers' behaviour")
     ap.add_argument("--work", type=Path, default=HERE / "out" / "peers")
+    ap.add_argument("--from-json", type=Path, nargs="+", help="only render earlier results files (merged)")
     args = ap.parse_args(argv)
+
+    if args.from_json:
+        merged: dict[str, Any] = {"probes": {}, "runs": {}}
+        for path in args.from_json:
+            part = json.loads(path.read_text(encoding="utf-8"))
+            merged["probes"].update(part.get("probes", {}))
+            merged["runs"].update(part.get("runs", {}))
+        print(render(merged, args.features, args.seed, args.folds))
+        return 0
 
     args.work.mkdir(parents=True, exist_ok=True)
     envs = [args.venv, args.venv_pd2]
@@ -201,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
 
     probes = probe_peers(args.peers, envs, args.work, args.timeout)
     results: dict[str, Any] = {"probes": probes, "runs": {}}
+    if args.probe_only:
+        (args.work / "results-probes.json").write_text(
+            json.dumps(results, indent=1, default=str), encoding="utf-8"
+        )
+        print(render(results, args.features, args.seed, args.folds))
+        return 0
     common = [
         "--folds",
         str(args.folds),
@@ -229,30 +290,11 @@ def main(argv: list[str] | None = None) -> int:
             runs[peer] = _run([*cmd, *common, "--out", str(out)], out, args.timeout)
             print(f"[{n}] {peer} done", file=sys.stderr)
         results["runs"][str(n)] = runs
-        (args.work / "results.json").write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
-
-    # ---- Markdown
-    lines = [f"### Peers: {args.features} mixed features, seed {args.seed}, {args.folds}-fold AUC", ""]
-    for n, runs in results["runs"].items():
-        lines += [
-            f"**{int(n):,} rows**",
-            "",
-            "| tool | env | fit s | peak RSS MB (fit) | batch rows/s | single p50 ms | single p95 ms | AUC (k-fold) |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        lines += [_row(name, res) for name, res in runs.items()]
-        notes = (
-            [f"- ruralcredit: {runs['ruralcredit']['run_ours_missing']}"]
-            if "run_ours_missing" in runs.get("ruralcredit", {})
-            else []
+        (args.work / f"results-{'-'.join(map(str, args.rows))}.json").write_text(
+            json.dumps(results, indent=1, default=str), encoding="utf-8"
         )
-        cv_rows = {r.get("cv_rows") for r in runs.values() if r.get("cv_rows")}
-        if cv_rows and max(cv_rows) < int(n):
-            notes.append(f"- k-fold AUC on a {max(cv_rows):,}-row stratified subsample.")
-        lines += ["", *notes, ""] if notes else [""]
-    lines += ["**Observed peer behaviour** (probe on 4,000 rows of the same generator)", ""]
-    lines += _defects(probes)
-    print("\n".join(lines))
+
+    print(render(results, args.features, args.seed, args.folds))
     return 0
 
 

@@ -285,10 +285,26 @@ def probe(peer: Any, n_rows: int, seed: int) -> dict[str, Any]:
     # NaN in num_00, which has no missing values in training.
     rec_nan = dict(rec, num_00=float("nan"))
     s_nan, e_nan = _one(peer, model, rec_nan)
+    rec_lo = dict(rec, num_00=float(X["num_00"].min()))
+    rec_hi = dict(rec, num_00=float(X["num_00"].max()))
+    try:
+        pts = peer.feature_points(model, pd.DataFrame([rec, rec_nan, rec_lo, rec_hi]), "num_00")
+        nan_pts = None if pts is None else [None if math.isnan(v) else float(v) for v in pts]
+    except Exception as exc:
+        nan_pts = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
     out["nan_in_feature_without_missing_in_training"] = {
+        "num_00_points_original_nan_lowest_highest": nan_pts,
         "score": s_nan,
         "error": e_nan,
-        "reading": e_nan or _describe(s_nan, {"the original record": s_orig}),
+        "reading": e_nan
+        or _describe(
+            s_nan,
+            {
+                "the original record": s_orig,
+                "the lowest bin": _one(peer, model, rec_lo)[0],
+                "the highest bin": _one(peer, model, rec_hi)[0],
+            },
+        ),
     }
     # Batch with the same edits: is the batch path consistent with the single path?
     batch = pd.DataFrame([rec, rec_unseen, rec_nan])
