@@ -31,10 +31,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ruralcredit.errors import InputError, SchemaError
 from ruralcredit.features.catalog import FEATURES, feature_names
-from ruralcredit.schema import FIVE_CLASSES, SUBJECT_TYPES, parse_as_of, validate_all
+from ruralcredit.schema import CREDIT_REPORT, FIVE_CLASSES, SUBJECT_TYPES, parse_as_of, validate_all
 
 __all__ = ["build_features"]
 
@@ -162,6 +164,37 @@ def _days(values: Any) -> np.ndarray:
     return out
 
 
+def _arrow(values: Any) -> pa.Array | pa.ChunkedArray:
+    """Text values as an Arrow string array (zero-copy for pandas' Arrow-backed ``str`` columns)."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    elif isinstance(values, (pd.Series, pd.Index)):
+        arr = pa.array(values.array) if values.dtype != object else pa.array(values.to_numpy(), from_pandas=True)
+    else:
+        arr = pa.array(np.asarray(values, dtype=object), from_pandas=True)
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    return arr
+
+
+def _positions(values: Any, keys: Any) -> np.ndarray:
+    """Position of each value among ``keys`` (unique), -1 when absent: a hash join on text keys.
+
+    Arrow's ``index_in`` hashes the keys once and probes with every value in C++; this is several
+    times faster than ``pandas.Index.get_indexer`` on text.
+    """
+    v = _arrow(values)
+    k = _arrow(keys)
+    if isinstance(k, pa.ChunkedArray):
+        k = k.combine_chunks()
+    if k.type != v.type:
+        k = pc.cast(k, v.type)
+    found = pc.fill_null(pc.index_in(v, value_set=k), -1)
+    if isinstance(found, pa.ChunkedArray):
+        found = found.combine_chunks()
+    return found.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
 def _day_number(ts: pd.Timestamp) -> float:
     return float(np.datetime64(ts, "D").astype("int64"))
 
@@ -184,21 +217,42 @@ def _group_sum(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 
 def _group_max(codes: np.ndarray, values: np.ndarray, n: int, empty: float = np.nan) -> np.ndarray:
+    """Largest value per group, ignoring NaN; ``empty`` for a group without a value."""
     out = np.full(n, -np.inf)
-    np.maximum.at(out, codes, values)
+    np.fmax.at(out, codes, values)
     out[np.isneginf(out)] = empty
     return out
 
 
-def _completed_years(birth: np.ndarray, day: pd.Timestamp) -> np.ndarray:
-    """Age in completed years on ``day`` (float, NaN for a missing or future birth date)."""
-    b = pd.DatetimeIndex(birth)
-    years = day.year - b.year.to_numpy(dtype="float64", na_value=np.nan)
-    before = (b.month.to_numpy(dtype="float64", na_value=np.nan) * 100
-              + b.day.to_numpy(dtype="float64", na_value=np.nan)) > day.month * 100 + day.day
-    age = years - before
+def _completed_years(year: np.ndarray, month: np.ndarray, dom: np.ndarray, day: pd.Timestamp) -> np.ndarray:
+    """Age in completed years on ``day`` from birth year, month and day (float; NaN if missing/future)."""
+    before = (month * 100 + dom) > day.month * 100 + day.day
+    age = day.year - year - before
     age[age < 0] = np.nan
     return age
+
+
+def _age_from_dates(birth: pd.Series, day: pd.Timestamp) -> np.ndarray:
+    b = pd.DatetimeIndex(birth)
+    return _completed_years(b.year.to_numpy(dtype="float64", na_value=np.nan),
+                            b.month.to_numpy(dtype="float64", na_value=np.nan),
+                            b.day.to_numpy(dtype="float64", na_value=np.nan), day)
+
+
+def _age_from_resident_ids(numbers: pd.Series, day: pd.Timestamp) -> np.ndarray:
+    """Age from the birth date inside 18-digit resident ID numbers (validated by the schema)."""
+    arr = _arrow(numbers)
+
+    def part(start: int, stop: int) -> np.ndarray:
+        text = pc.utf8_slice_codeunits(arr, start, stop)
+        return np.asarray(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+
+    return _completed_years(part(6, 10), part(10, 12), part(12, 14), day)
+
+
+def _codes(values: Any, categories: tuple[str, ...] | None) -> np.ndarray:
+    """Category codes of text values (-1 for missing) against a closed vocabulary."""
+    return _positions(values, pa.array(list(categories or ()), type=pa.string()))
 
 
 def _class_floor(days_late: np.ndarray) -> np.ndarray:
@@ -216,13 +270,13 @@ def _window_start(day: pd.Timestamp, months: int) -> float:
 # ------------------------------------------------------------------------------------- credit record
 
 
-def _credit_features(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[str, np.ndarray]:
+def _credit_features(ids: pd.Series, t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[str, np.ndarray]:
     """Loan, repayment and lender features of the subjects ``ids`` (their loans: borrower_id)."""
     n = len(ids)
     now = _day_number(day)
     loans = t["loans"]
     issue = _days(loans["issue_date"])
-    codes = ids.get_indexer(loans["borrower_id"])
+    codes = _positions(loans["borrower_id"], ids)
     keep = (codes >= 0) & (issue <= now)
     loans = loans.loc[keep]
     codes = codes[keep]
@@ -237,7 +291,7 @@ def _credit_features(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timestam
 
     # instalments of these loans that fell due by as_of
     reps = t["repayments"]
-    loan_pos = pd.Index(loans["loan_id"]).get_indexer(reps["loan_id"])
+    loan_pos = _positions(reps["loan_id"], loans["loan_id"])
     due = _days(reps["due_date"])
     paid = _days(reps["paid_date"])
     paid[paid > now] = np.nan  # paid after as_of: unpaid at as_of
@@ -273,8 +327,7 @@ def _credit_features(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timestam
     out["open_loans"] = np.bincount(codes[is_open], minlength=n).astype("float64")
 
     snap_over = np.where(snap_known, _floats(loans["overdue_days"]), np.nan)
-    snap_class = np.where(snap_known, loans["five_class"].map(
-        {c: float(i) for i, c in enumerate(FIVE_CLASSES)}).to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    snap_class = np.where(snap_known, _codes(loans["five_class"], FIVE_CLASSES).astype("float64"), np.nan)
     for months in (12, 24):
         start = _window_start(day, months)
         inwin = due_d > start
@@ -322,7 +375,7 @@ def _credit_features(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timestam
     return out
 
 
-def _guarantees_given(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timestamp) -> np.ndarray:
+def _guarantees_given(ids: pd.Series, t: dict[str, pd.DataFrame], day: pd.Timestamp) -> np.ndarray:
     """Sum of active guarantees given by each subject; NaN for all when the table is absent."""
     n = len(ids)
     if "guarantees" not in t:
@@ -332,12 +385,13 @@ def _guarantees_given(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timesta
     loans = t["loans"]
     issue = _days(loans["issue_date"])
     closed = _days(loans["closed_date"])
-    loan_live = pd.Series((issue <= now) & ~(closed <= now), index=pd.Index(loans["loan_id"]))
-    live = loan_live.reindex(g["loan_id"]).to_numpy(dtype=bool, na_value=False)
+    loan_live = (issue <= now) & ~(closed <= now)
+    pos = _positions(g["loan_id"], loans["loan_id"])
+    live = (pos >= 0) & loan_live[np.maximum(pos, 0)]
     start = _days(g["start_date"])
     end = _days(g["end_date"])
     active = (start <= now) & ~(end <= now) & live
-    codes = ids.get_indexer(g["guarantor_id"])
+    codes = _positions(g["guarantor_id"], ids)
     sel = active & (codes >= 0)
     return _group_sum(codes[sel], _floats(g["amount"])[sel], n)
 
@@ -355,7 +409,7 @@ def _five_year_flag(dates: np.ndarray, fallback: np.ndarray, day: pd.Timestamp) 
 
 def _household_features(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[str, Any]:
     h = t["households"]
-    ids = pd.Index(h["subject_id"])
+    ids = h["subject_id"]
     now = _day_number(day)
     known = _days(h["survey_date"]) <= now
 
@@ -364,14 +418,11 @@ def _household_features(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[s
         v[~known] = np.nan
         return v
 
-    def cat(col: str) -> np.ndarray:
-        v = h[col].to_numpy(dtype=object, na_value=None)
-        v = v.copy()
-        v[~known] = None
+    def cat(col: str, feature: str | None = None) -> np.ndarray:
+        v = _codes(h[col], FEATURES[feature or col].categories)
+        v[~known] = -1
         return v
 
-    ids_text = h["head_id_number"].astype(str)
-    birth = pd.to_datetime(ids_text.str.slice(6, 14), format="%Y%m%d", errors="coerce").to_numpy()
     size, labour, income = num("size"), num("labour_force"), num("annual_income")
     operating, land = num("operating_income"), num("land_mu")
     total_assets = (num("house_value") + num("machinery_value") + num("vehicle_value") + num("deposits")
@@ -384,13 +435,13 @@ def _household_features(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[s
     net_pos = np.where(net_assets > 0, net_assets, np.nan)
 
     status = cat("credit_report_status")
-    bad_fallback = np.where(known, (status == "bad").astype("float64"), np.nan)
+    bad_fallback = np.where(known, (status == CREDIT_REPORT.index("bad")).astype("float64"), np.nan)
     archived_day = _days(h["archived_date"])
     is_archived = h["archived"].to_numpy(dtype=bool) & (archived_day <= now)
 
     cols: dict[str, Any] = {
-        "subject_id": ids.to_numpy(dtype=object),
-        "head_age": _completed_years(birth, day),
+        "subject_id": ids,
+        "head_age": _age_from_resident_ids(h["head_id_number"], day),
         "head_education": cat("head_education"),
         "head_health": cat("head_health"),
         "household_size": size,
@@ -434,7 +485,7 @@ def _organisation_features(t: dict[str, pd.DataFrame], kind: str, day: pd.Timest
     registered = _days(e["registered_date"])
     e = e.loc[(e["kind"] == kind).to_numpy(dtype=bool) & (registered <= now)]
     registered = _days(e["registered_date"])
-    ids = pd.Index(e["subject_id"])
+    ids = e["subject_id"]
     total_assets = _floats(e["total_assets"])
     liabilities = _floats(e["total_liabilities"])
     revenue = _floats(e["revenue_last_year"])
@@ -442,7 +493,7 @@ def _organisation_features(t: dict[str, pd.DataFrame], kind: str, day: pd.Timest
     guarantees = _guarantees_given(ids, t, day)
     bad, criminal = _legal_rep_records(ids, t, day)
     cols: dict[str, Any] = {
-        "subject_id": ids.to_numpy(dtype=object),
+        "subject_id": ids,
         "years_in_operation": (now - registered) / _YEAR_DAYS,
         "land_mu": _floats(e["land_mu"]),
         "employees": _floats(e["employees"]),
@@ -460,7 +511,7 @@ def _organisation_features(t: dict[str, pd.DataFrame], kind: str, day: pd.Timest
         "insurance_cover": _floats(e["insurance_cover"]),
         "insurance_cover_ratio": _div(_floats(e["insurance_cover"]), revenue),
         "honours": _floats(e["honours"]),
-        "demonstration_level": e["demonstration_level"].to_numpy(dtype=object, na_value=None),
+        "demonstration_level": _codes(e["demonstration_level"], FEATURES["demonstration_level"].categories),
         "has_uscc": e["uscc"].notna().to_numpy(),
         "legal_rep_bad_credit_5y": bad,
         "legal_rep_criminal_5y": criminal,
@@ -477,7 +528,7 @@ def _roles_at(t: dict[str, pd.DataFrame], role: str, day: pd.Timestamp) -> pd.Da
     return r.loc[held, ["person_id", "enterprise_id"]]
 
 
-def _legal_rep_records(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timestamp
+def _legal_rep_records(ids: pd.Series, t: dict[str, pd.DataFrame], day: pd.Timestamp
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Bad-credit and criminal flags (5 years) of each entity's legal representatives at ``as_of``.
 
@@ -496,14 +547,19 @@ def _legal_rep_records(ids: pd.Index, t: dict[str, pd.DataFrame], day: pd.Timest
                           np.where(known, (h["credit_report_status"] == "bad").to_numpy(dtype="float64"),
                                    np.nan), day)
     criminal = _five_year_flag(_days(h["criminal_record_date"]), np.where(known, 0.0, np.nan), day)
-    rec = pd.DataFrame({"id_number": h["head_id_number"].to_numpy(dtype=object), "bad": bad, "crim": criminal})
-    rec = rec.groupby("id_number", sort=False).max()  # one record per person (NaN ignored)
-    m = reps.merge(p, on="person_id", how="inner")
-    m = m.merge(rec, left_on="id_number", right_index=True, how="inner")
-    codes = ids.get_indexer(m["enterprise_id"])
-    sel = codes >= 0
-    return (_group_max(codes[sel], m["bad"].to_numpy(dtype="float64")[sel], n),
-            _group_max(codes[sel], m["crim"].to_numpy(dtype="float64")[sel], n))
+    # representative -> person -> the household whose head has that ID number (-1: unknown)
+    person = _positions(reps["person_id"], p["person_id"])
+    ok = person >= 0
+    head = np.full(len(reps), -1, dtype=np.int64)
+    heads = h["head_id_number"]
+    if heads.duplicated().any():  # whose record would it be? refuse rather than pick one
+        raise SchemaError("a resident ID number heads more than one household", table="households",
+                          columns=["head_id_number"], count=int(heads.duplicated().sum()),
+                          problem="duplicate_head")
+    head[ok] = _positions(p["id_number"].to_numpy(dtype=object)[person[ok]], heads)
+    codes = _positions(reps["enterprise_id"], ids)
+    sel = (codes >= 0) & (head >= 0)
+    return (_group_max(codes[sel], bad[head[sel]], n), _group_max(codes[sel], criminal[head[sel]], n))
 
 
 def _manager_features(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[str, Any]:
@@ -515,18 +571,19 @@ def _manager_features(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[str
         started = (r["role"] == "manager").to_numpy(dtype=bool) & (_days(r["valid_from"]) <= now)
         is_manager = is_manager | p["person_id"].isin(r.loc[started, "person_id"]).to_numpy()
     p = p.loc[is_manager]
-    ids = pd.Index(p["person_id"])
+    ids = p["person_id"]
     n = len(ids)
     if "roles" in t:
         held = _roles_at(t, "manager", day)
-        codes = ids.get_indexer(held["person_id"])
+        codes = _positions(held["person_id"], ids)
         sel = codes >= 0
         managed = np.bincount(codes[sel], minlength=n).astype("float64")
         if "enterprises" in t:
             e = t["enterprises"]
             existing = _days(e["registered_date"]) <= now
-            land = pd.Series(np.where(existing, _floats(e["land_mu"]), 0.0), index=pd.Index(e["subject_id"]))
-            held_land = land.reindex(held["enterprise_id"]).to_numpy(dtype="float64", na_value=0.0)
+            land = np.where(existing, _floats(e["land_mu"]), 0.0)
+            pos = _positions(held["enterprise_id"], e["subject_id"])
+            held_land = np.where(pos >= 0, land[np.maximum(pos, 0)], 0.0)
             managed_land = _group_sum(codes[sel], held_land[sel], n)
         else:
             managed_land = np.full(n, np.nan)
@@ -534,10 +591,10 @@ def _manager_features(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[str
         managed = np.full(n, np.nan)
         managed_land = np.full(n, np.nan)
     cols: dict[str, Any] = {
-        "subject_id": ids.to_numpy(dtype=object),
-        "age": _completed_years(p["birth_date"].to_numpy(dtype="datetime64[ns]"), day),
-        "education": p["education"].to_numpy(dtype=object, na_value=None),
-        "certificate_level": p["manager_certificate"].to_numpy(dtype=object, na_value=None),
+        "subject_id": ids,
+        "age": _age_from_dates(p["birth_date"], day),
+        "education": _codes(p["education"], FEATURES["education"].categories),
+        "certificate_level": _codes(p["manager_certificate"], FEATURES["certificate_level"].categories),
         "years_experience": _floats(p["years_experience"]),
         "managed_entities": managed,
         "managed_land_mu": managed_land,
@@ -554,8 +611,9 @@ def _assemble(cols: dict[str, Any], subject_type: str) -> pd.DataFrame:
     missing = [n for n in names if n not in cols]
     if missing:  # pragma: no cover - a catalogue entry without an implementation is a library bug
         raise AssertionError(f"features without an implementation for {subject_type}: {missing}")
-    order = np.argsort(cols["subject_id"].astype(str), kind="stable")
-    data: dict[str, Any] = {"subject_id": pd.array(cols["subject_id"][order], dtype="str")}
+    ids = cols["subject_id"]
+    order = pc.sort_indices(_arrow(ids)).to_numpy(zero_copy_only=False)
+    data: dict[str, Any] = {"subject_id": ids.iloc[order].reset_index(drop=True).astype("str")}
     for name in names:
         spec = FEATURES[name]
         v = np.asarray(cols[name])[order]
@@ -569,5 +627,5 @@ def _assemble(cols: dict[str, Any], subject_type: str) -> pd.DataFrame:
             arr[np.isnan(f)] = pd.NA
             data[name] = arr
         else:
-            data[name] = pd.Categorical(v, categories=list(spec.categories or ()))
+            data[name] = pd.Categorical.from_codes(v, categories=list(spec.categories or ()))
     return pd.DataFrame(data)
