@@ -222,6 +222,15 @@ def test_catalogue_covers_every_subject_type_without_protected_attributes() -> N
     assert set(catalogue_frame("household")["name"]) == set(feature_names("household"))
 
 
+def test_docs_page_lists_the_whole_catalogue() -> None:
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "features.md"
+    text = page.read_text(encoding="utf-8")
+    missing = [name for name, spec in FEATURES.items() if f"| `{name}` | {spec.description_zh} |" not in text]
+    assert not missing, f"docs/features.md is out of date (regenerate the catalogue table): {missing}"
+
+
 def test_feature_spec_rejects_inconsistent_definitions() -> None:
     with pytest.raises(ValueError, match="categories"):
         FeatureSpec("x", "x", "x", "", "category", ("household",), ("households",))

@@ -90,8 +90,8 @@ _HHT = ("households",)
 _ENT = ("enterprises",)
 _SPECS: tuple[FeatureSpec, ...] = (
     # --- household: basic facts (基本情况) ---
-    _f("head_age", "户主年龄", "age of the household head (from the ID number's birth date)", "years", "float",
-       _HH, _HHT),
+    _f("head_age", "户主年龄", "age of the household head in completed years (birth date in the ID number)",
+       "years", "float", _HH, _HHT),
     _f("head_education", "户主文化程度", "head's education", "", "category", _HH, _HHT, EDUCATION),
     _f("head_health", "户主健康状况", "head's health", "", "category", _HH, _HHT, HEALTH),
     _f("household_size", "家庭人口", "household size", "persons", "int", _HH, _HHT),
@@ -198,7 +198,7 @@ _SPECS: tuple[FeatureSpec, ...] = (
     _f("legal_rep_criminal_5y", "法定代表人近5年犯罪记录", "the legal representative at as_of has a criminal "
        "conviction within 5 years; NaN when unknown", "", "bool", _ORG, ("roles", "persons", "households")),
     # --- professional farm managers (农业职业经理人) ---
-    _f("age", "年龄", "age at as_of", "years", "float", _PM, ("persons",)),
+    _f("age", "年龄", "age at as_of in completed years", "years", "float", _PM, ("persons",)),
     _f("education", "文化程度", "education", "", "category", _PM, ("persons",), EDUCATION),
     _f("certificate_level", "职业经理人证书等级", "professional farm manager certificate level; missing when "
        "none", "", "category", _PM, ("persons",), ("junior", "intermediate", "senior")),
