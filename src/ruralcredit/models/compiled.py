@@ -661,6 +661,68 @@ class CompiledScorecard:
             raise ModelError(f"record value of the wrong type for feature {name!r}: {exc}") from exc
         return total, pts_out, codes
 
+    def _reason_plan(self, flag_missing: Sequence[bool]) -> tuple[tuple[Any, ...], ...]:
+        """The record plan extended with each feature's index, best points and missing flag."""
+        return tuple((*step, j, b, bool(fm)) for j, (step, b, fm) in enumerate(
+            zip(self._xplan, self._best_list, flag_missing, strict=True)))  # type: ignore[attr-defined]
+
+    def _record_reasons(self, record: Mapping[str, Any], k: int,
+                        plan: tuple[tuple[Any, ...], ...]) -> tuple[float, list[tuple[int, int]], list[int]]:
+        """Score one record and rank its reasons in a single pass (the scorers' fast path).
+
+        ``plan`` comes from :meth:`_reason_plan`. Same points as :meth:`explain_record` and the same
+        order as :meth:`reasons_record` with ``flagged`` = unseen, or missing where the plan's
+        missing flag is set.
+
+        Returns
+        -------
+        score : float
+        reasons : list of (feature index, bin code), at most ``k``
+        flagged : list of feature indices flagged (in feature order)
+        """
+        total = self.base_points
+        cand = []
+        flagged = []
+        get = record.get
+        na = _NA
+        off = self._flag_offset  # type: ignore[attr-defined]
+        try:
+            for name, numeric, edges, pts, miss, specials, lo, hi, catmap, unseen, j, b, fm in plan:
+                v = get(name)
+                if v is None or v is na or v != v:
+                    total += miss
+                    if fm:
+                        cand.append(((miss - b) - off, j, MISSING))
+                        flagged.append(j)
+                    elif b > miss:
+                        cand.append((miss - b, j, MISSING))
+                    continue
+                if numeric:
+                    if specials is not None and v in specials:
+                        x, c = specials[v]
+                    else:
+                        if (lo is not None and v < lo) or (hi is not None and v > hi):
+                            raise ModelError(f"feature {name!r}: value {v!r} outside the valid range [{lo}, {hi}]")
+                        c = bisect_right(edges, v)
+                        x = pts[c]
+                else:
+                    hit = catmap.get(v)
+                    if hit is None:
+                        if unseen is None:
+                            raise ModelError(f"feature {name!r}: category {v!r} was never seen")
+                        total += unseen
+                        cand.append(((unseen - b) - off, j, UNSEEN))
+                        flagged.append(j)
+                        continue
+                    x, c = hit
+                total += x
+                if b > x:
+                    cand.append((x - b, j, c))
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"record value of the wrong type for feature {name!r}: {exc}") from exc
+        cand.sort()
+        return total, [(jj, cc) for _, jj, cc in cand[:k]], flagged
+
     def reasons_record(self, points: Sequence[float], k: int = 3,
                        flagged: Sequence[bool] | None = None) -> list[int]:
         """:meth:`reasons` for one record's points list (pure Python, same order and tie-break)."""

@@ -173,12 +173,15 @@ class ExpertScorecard(BaseEstimator):
         self._n_bins = np.asarray([f.n_bins for f in self.compiled_.features], dtype="int64")
         # a missing value is flagged (listed first, in the missing column) unless it means "no record"
         self._no_record = np.asarray([i.missing_reason == "no_record" for i in tpl.indicators], dtype=bool)
-        self._no_record_list = self._no_record.tolist()
+        self._reason_plan = self.compiled_._reason_plan((~self._no_record).tolist())
         self._text_by_local = [
             (off, n) for off, n in zip(offsets, self._n_bins.tolist(), strict=True)
         ]
         # plain-Python lookups for the single-record path
         self._reason_lists = (self._reason_codes.tolist(), self._reason_zh.tolist(), self._reason_en.tolist())
+        self._empty_text_id = len(self._reason_codes) - 1
+        self._constant_out = {"template_id": tpl.id, "template_version": tpl.version,
+                              "template_hash": self.template_hash_}
         self._veto_plan = [(v.code, v.feature, v.if_missing) for v in tpl.payload.vetoes]
         k = self.n_reasons
         self._reason_keys = ([f"reason_{j + 1}" for j in range(k)] + [f"reason_{j + 1}_zh" for j in range(k)]
@@ -378,9 +381,8 @@ class ExpertScorecard(BaseEstimator):
         """
         self._check_fitted()
         card = self.compiled_
-        total, pts, bins = card.explain_record(record)
-        no_record = self._no_record_list
-        flagged = [c == UNSEEN or (c == MISSING and not nr) for c, nr in zip(bins, no_record, strict=True)]
+        k = self.n_reasons
+        total, reasons, flagged = card._record_reasons(record, k, self._reason_plan)
         hits = []
         get = record.get
         for code, feature, if_missing in self._veto_plan:
@@ -396,33 +398,26 @@ class ExpertScorecard(BaseEstimator):
             else:
                 raise ModelError(f"veto {code!r}: {feature!r} must be a bool, got {type(x).__name__}")
         grade = self.grade_scale_.assign_one(total, bool(hits))
-        k = self.n_reasons
-        r_codes, r_zh, r_en = self._reason_lists
-        codes, zh, en = [], [], []
-        for j in card.reasons_record(pts, k=k, flagged=flagged):
-            if j < 0:
-                codes.append("")
-                zh.append("")
-                en.append("")
-                continue
-            off, nb = self._text_by_local[j]
-            c = bins[j]
-            t = off + (c if c >= 0 else nb if c == MISSING else nb + 1)
-            codes.append(r_codes[t])
-            zh.append(r_zh[t])
-            en.append(r_en[t])
+        ids = []
+        for j, c in reasons:
+            o, nb = self._text_by_local[j]
+            ids.append(o + (c if c >= 0 else nb if c == MISSING else nb + 1))
         if hits:
-            h = hits[:k]
-            codes = (h + codes)[:k]
-            zh = ([r_zh[self._veto_text_id[c]] for c in h] + zh)[:k]
-            en = ([r_en[self._veto_text_id[c]] for c in h] + en)[:k]
+            ids = ([self._veto_text_id[h] for h in hits] + ids)[:k]
+        ids += [self._empty_text_id] * (k - len(ids))
+        missing = [self.indicator_codes_[j] for j in flagged]
+        r_codes, r_zh, r_en = self._reason_lists
         out: dict[str, Any] = {"subject_id": get("subject_id"), "score": total, "pd": math.nan,
                                "grade": grade, "vetoes": ",".join(hits)}
-        out.update(zip(self._reason_keys, codes + zh + en, strict=True))
-        out["missing"] = ",".join([c for c, f in zip(self.indicator_codes_, flagged, strict=True) if f])
-        out["template_id"] = self.template_.id
-        out["template_version"] = self.template_.version
-        out["template_hash"] = self.template_hash_
+        keys = self._reason_keys
+        for i, t in enumerate(ids):
+            out[keys[i]] = r_codes[t]
+        for i, t in enumerate(ids, k):
+            out[keys[i]] = r_zh[t]
+        for i, t in enumerate(ids, 2 * k):
+            out[keys[i]] = r_en[t]
+        out["missing"] = ",".join(missing)
+        out.update(self._constant_out)
         return out
 
 
