@@ -195,6 +195,8 @@ def test_unrecognised_category_is_scored_as_missing_and_flagged():
     rec["head_health"] = "excellent"  # not a category of head_health
     out = card.score_record(rec)
     assert out["missing"] == "HH03" and "unrecognised value" in out["reason_1_en"]
+    batch = card.score(pd.DataFrame([rec])).iloc[0].to_dict()
+    assert {k: v for k, v in batch.items() if k != "pd"} == {k: v for k, v in out.items() if k != "pd"}
 
 
 def test_veto_reasons_come_first():
