@@ -362,8 +362,10 @@ def _pa(values: Any) -> pa.Array:
     """A numpy unicode or bytes array (or a list of str) as an Arrow string array."""
     a = np.asarray(values)
     if a.dtype.kind == "S":
-        return pa.array(a, type=pa.binary()).cast(pa.string())
-    return pa.array(a.astype(str) if a.dtype.kind != "U" else a, type=pa.string())
+        out = pa.array(a, type=pa.binary()).cast(pa.string())
+    else:
+        out = pa.array(a.astype(str) if a.dtype.kind != "U" else a, type=pa.string())
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out  # large inputs come chunked
 
 
 def _take(values: pa.Array, idx: Any) -> pa.Array:
@@ -1793,8 +1795,9 @@ class _Build:
 
     # ---------------------------------------------------------------- frames
     def frames(self) -> dict[str, pd.DataFrame]:
-        """The tables; the large working arrays are released as each table is built."""
+        """The tables, largest first; each working array is released once its table is built (memory)."""
         A = self.A
+        out: dict[str, pd.DataFrame] = {}
 
         def sid(idx: Any) -> pd.Series:
             return _ser(_take(self.all_ids, idx))
@@ -1802,14 +1805,57 @@ class _Build:
         def lid(idx: Any) -> pd.Series:
             return _ser(_take(self.loan_ids, idx))
 
-        year = int(str(A.astype("datetime64[Y]")))
-        villages = pd.DataFrame({
-            "village_code": _ser(self.v_codes), "village_name": _ser(self.v_names),
-            "township_code": _cats(self.t_codes, self.v_town), "township_name": _cats(self.t_names, self.v_town),
-            "county_code": _cats([self.county], np.zeros(self.n_v, np.int64)),
-            "urban_rural_class": _ser(self.v_class), "vintage": np.full(self.n_v, year, dtype=np.int64)})
+        r = self.__dict__.pop("rep")
+        out["repayments"] = pd.DataFrame({
+            "loan_id": lid(r.pop("loan")), "instalment": r.pop("k") + 1, "due_date": _dt(r.pop("due")),
+            "due_amount": r.pop("due_amount"), "paid_date": _dt(r.pop("paid")), "paid_amount": r.pop("paid_amount")})
+        t = self.__dict__.pop("txn")
+        cpname = t.pop("cpname")
+        vocab = pa.concat_arrays([_pa(np.array(self.cp_vocab, dtype=str)), _pa(self.names)])
+        out["transactions"] = pd.DataFrame({
+            "txn_id": _ser(self.__dict__.pop("txn_ids")), "subject_id": sid(t.pop("subj")), "date": _dt(t.pop("date")),
+            "amount": np.round(t.pop("amt").astype(float), 2), "direction": _cats(["out", "in"], t.pop("dir")),
+            "counterparty_id": sid(t.pop("cp")),
+            "counterparty_name": _ser(_take(vocab, np.where(cpname >= 0, cpname, len(self.cp_vocab) - 1 - cpname))),
+            "counterparty_industry": _cats(_INDUSTRIES, t.pop("ind")), "loan_id": lid(t.pop("loan"))})
+        del t, cpname, vocab
+        c = self.__dict__.pop("c")
+        out["contacts"] = pd.DataFrame({
+            "subject_id": sid(c.pop("subj")), "kind": _cats(schema.CONTACT_KINDS, c.pop("kind")),
+            "value": _ser(c.pop("value")), "valid_from": _dt(c.pop("from")), "valid_to": _dt(c.pop("to"))})
+        s = self.__dict__.pop("s")
+        out["subsidies"] = pd.DataFrame({
+            "subsidy_id": _ser(self.__dict__.pop("subsidy_ids")), "subject_id": sid(s["subj"]),
+            "program": _cats(self.subsidy_programs, s["prog"]), "amount": s["amt"].astype(float),
+            "application_date": _dt(s["app"]), "decision_date": _dt(s["dec"]),
+            "status": _cats(schema.SUBSIDY_STATUS, s["status"])})
+        del s
+        d = self.__dict__.pop("loans")
+        out["guarantees"] = pd.DataFrame({
+            "guarantee_id": _ser(self.guarantee_ids), "loan_id": lid(self.g_loan), "guarantor_id": sid(self.g_guar),
+            "amount": self.g_amount, "start_date": _dt(d["issue"][self.g_loan]),
+            "end_date": _dt(d["closed_date"][self.g_loan])})
+        n_loans = len(d["borrower"])
+        out["loans"] = pd.DataFrame({
+            "loan_id": lid(np.arange(n_loans)), "borrower_id": sid(d["borrower"]),
+            "borrower_type": _cats(["household", *schema.ENTERPRISE_KINDS, "professional_manager"], d["btype"]),
+            "institution": _cats([x[0] for x in _INSTITUTIONS], d["inst"]),
+            "officer_id": _cats(self.officer_vocab, d["officer"]),
+            "product": _cats(_PRODUCTS, d["product"]), "purpose": _cats(_PURPOSES, d["purpose"]),
+            "amount": d["amount"].astype(float), "interest_rate": d["rate"].astype(float),
+            "issue_date": _dt(d["issue"]), "maturity_date": _dt(d["maturity"]),
+            "snapshot_date": _dt(np.full(n_loans, A)), "balance": d["balance"],
+            "overdue_days": d["overdue"].astype(np.int64), "five_class": _cats(_FIVE, d["cls"]),
+            "closed_date": _dt(d["closed_date"])})
+        del d
+        keep = self.role_keep
+        out["roles"] = pd.DataFrame({
+            "person_id": sid(self.P0 + self.r_person[keep]), "enterprise_id": sid(self.E0 + self.r_ent[keep]),
+            "role": _cats(schema.ROLE_TYPES, self.r_role[keep]), "valid_from": _dt(self.r_from[keep]),
+            "valid_to": _dt(self.r_to[keep])})
+        out["enterprises"] = self._enterprise_frame(sid)
         head = self.h_head_person
-        households = pd.DataFrame({
+        out["households"] = pd.DataFrame({
             "subject_id": sid(np.arange(self.n)), "village_code": _cats(self.v_codes, self.h_village),
             "head_id_number": _ser(_take(self.id_numbers, head)), "head_name": _ser(self.names[head]),
             "size": self.h_size.astype(np.int64), "labour_force": self.h_labour.astype(np.int64),
@@ -1832,7 +1878,7 @@ class _Build:
         cert[self.pm] = self.pm_cert
         years = np.full(m, np.nan)
         years[self.pm] = self.pm_years
-        persons = pd.DataFrame({
+        out["persons"] = pd.DataFrame({
             "person_id": sid(self.P0 + np.arange(m)), "id_number": _ser(self.id_numbers),
             "name": _ser(self.names), "household_id": sid(self.all_hh),
             "relation": _cats(["head", "spouse", "child", "parent", "none"], self.all_rel),
@@ -1841,6 +1887,15 @@ class _Build:
             "education": _cats(_EDUCATION, self.all_edu),
             "manager_certificate": _cats(["junior", "intermediate", "senior"], cert, cert < 0),
             "years_experience": years})
+        year = int(str(A.astype("datetime64[Y]")))
+        out["villages"] = pd.DataFrame({
+            "village_code": _ser(self.v_codes), "village_name": _ser(self.v_names),
+            "township_code": _cats(self.t_codes, self.v_town), "township_name": _cats(self.t_names, self.v_town),
+            "county_code": _cats([self.county], np.zeros(self.n_v, np.int64)),
+            "urban_rural_class": _ser(self.v_class), "vintage": np.full(self.n_v, year, dtype=np.int64)})
+        return {name: out[name] for name in schema.TABLES}
+
+    def _enterprise_frame(self, sid: Any) -> pd.DataFrame:
         e = self.n_e
         kind = self.e_kind
         rep_name = self.names[self.e_rep]
@@ -1863,7 +1918,7 @@ class _Build:
         members = np.where(fr, np.minimum(self.e_members, _FUNDRAISER_MEMBERS), self.e_members)
         promised = np.where(fr, np.round(self.rng("fundraising").uniform(0.12, 0.20, e), 3), self.e_yield)
         operator = np.where((kind == 0) | (kind == 3), self.e_rep, -1)
-        enterprises = pd.DataFrame({
+        frame = pd.DataFrame({
             "subject_id": sid(self.E0 + np.arange(e)), "kind": _cats(_KINDS, kind), "name": _ser(names),
             "uscc": _ser(self.e_uscc, self.e_uscc == ""), "operator_id_number": _ser(_take(self.id_numbers, operator)),
             "village_code": _cats(self.v_codes, self.e_village), "registered_date": _dt(self.e_reg),
@@ -1874,55 +1929,8 @@ class _Build:
             "net_profit": self.e_profit, "insurance_cover": self.e_insurance,
             "honours": self.e_honours.astype(np.int64), "demonstration_level": _cats(_DEMONSTRATION, self.e_demo),
             "promised_yield": promised})
-        enterprises["members"] = enterprises["members"].mask(kind != 1)
-        keep = self.role_keep
-        roles = pd.DataFrame({
-            "person_id": sid(self.P0 + self.r_person[keep]), "enterprise_id": sid(self.E0 + self.r_ent[keep]),
-            "role": _cats(schema.ROLE_TYPES, self.r_role[keep]), "valid_from": _dt(self.r_from[keep]),
-            "valid_to": _dt(self.r_to[keep])})
-        d = self.loans
-        n_loans = len(d["borrower"])
-        loans = pd.DataFrame({
-            "loan_id": lid(np.arange(n_loans)), "borrower_id": sid(d["borrower"]),
-            "borrower_type": _cats(["household", *schema.ENTERPRISE_KINDS, "professional_manager"], d["btype"]),
-            "institution": _cats([x[0] for x in _INSTITUTIONS], d["inst"]),
-            "officer_id": _cats(self.officer_vocab, d["officer"]),
-            "product": _cats(_PRODUCTS, d["product"]), "purpose": _cats(_PURPOSES, d["purpose"]),
-            "amount": d["amount"].astype(float), "interest_rate": d["rate"].astype(float),
-            "issue_date": _dt(d["issue"]), "maturity_date": _dt(d["maturity"]),
-            "snapshot_date": _dt(np.full(n_loans, A)), "balance": d["balance"],
-            "overdue_days": d["overdue"].astype(np.int64), "five_class": _cats(_FIVE, d["cls"]),
-            "closed_date": _dt(d["closed_date"])})
-        r = self.rep
-        repayments = pd.DataFrame({
-            "loan_id": lid(r.pop("loan")), "instalment": r.pop("k") + 1, "due_date": _dt(r.pop("due")),
-            "due_amount": r.pop("due_amount"), "paid_date": _dt(r.pop("paid")), "paid_amount": r.pop("paid_amount")})
-        guarantees = pd.DataFrame({
-            "guarantee_id": _ser(self.guarantee_ids), "loan_id": lid(self.g_loan), "guarantor_id": sid(self.g_guar),
-            "amount": self.g_amount, "start_date": _dt(d["issue"][self.g_loan]),
-            "end_date": _dt(d["closed_date"][self.g_loan])})
-        c = self.c
-        contacts = pd.DataFrame({
-            "subject_id": sid(c.pop("subj")), "kind": _cats(schema.CONTACT_KINDS, c.pop("kind")),
-            "value": _ser(c.pop("value")), "valid_from": _dt(c.pop("from")), "valid_to": _dt(c.pop("to"))})
-        t = self.txn
-        cpname = t["cpname"]
-        vocab = pa.concat_arrays([_pa(np.array(self.cp_vocab, dtype=str)), _pa(self.names)])
-        transactions = pd.DataFrame({
-            "txn_id": _ser(self.txn_ids), "subject_id": sid(t["subj"]), "date": _dt(t["date"]),
-            "amount": np.round(t["amt"].astype(float), 2), "direction": _cats(["out", "in"], t["dir"]),
-            "counterparty_id": sid(t["cp"]),
-            "counterparty_name": _ser(_take(vocab, np.where(cpname >= 0, cpname, len(self.cp_vocab) - 1 - cpname))),
-            "counterparty_industry": _cats(_INDUSTRIES, t["ind"]), "loan_id": lid(t["loan"])})
-        s = self.s
-        subsidies = pd.DataFrame({
-            "subsidy_id": _ser(self.subsidy_ids), "subject_id": sid(s["subj"]),
-            "program": _cats(self.subsidy_programs, s["prog"]), "amount": s["amt"].astype(float),
-            "application_date": _dt(s["app"]), "decision_date": _dt(s["dec"]),
-            "status": _cats(schema.SUBSIDY_STATUS, s["status"])})
-        return {"villages": villages, "households": households, "persons": persons, "enterprises": enterprises,
-                "roles": roles, "loans": loans, "repayments": repayments, "guarantees": guarantees,
-                "contacts": contacts, "transactions": transactions, "subsidies": subsidies}
+        frame["members"] = frame["members"].mask(kind != 1)
+        return frame
 
 
 def _check_args(households: Any, seed: Any, county_code: Any) -> tuple[int, int, str]:
@@ -1996,8 +2004,8 @@ def make_county(households: int = 2000, seed: int = 0, as_of: Any = "2026-06-30"
     b.transactions()
     b.contacts()
     b.subsidies()
-    tables = b.frames()
     truth = {"defaults": b.truth_defaults(), "patterns": b.truth_patterns(), "guarantee_groups": b.truth_groups()}
+    tables = b.frames()  # last: it releases the working arrays
     meta = {"households": households, "villages": int(b.n_v), "townships": int(b.n_t),
             "county_name": b.county_name}
     return County(tables=tables, truth=truth, as_of=ts, seed=seed, county_code=county_code, meta=meta)
