@@ -56,7 +56,14 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from threadpoolctl import threadpool_limits
 
 from ruralcredit.errors import InputError, ModelError
-from ruralcredit.models.binning import BinningProcess, OptimalBinning, _as_frame, _binary_target, _jsonable
+from ruralcredit.models.binning import (
+    BinningProcess,
+    OptimalBinning,
+    _as_frame,
+    _binary_target,
+    _factorize,
+    _jsonable,
+)
 from ruralcredit.models.compiled import CompiledFeature, CompiledScorecard, ScoreToPD
 from ruralcredit.models.protected import check_no_protected
 
@@ -668,24 +675,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def _scoring_frame(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "compiled_")
         feats = self._feature_frame(X, reset=False)
-        # categorical features read from non-text columns are matched as text, like the binning
+        # Categorical features are matched as text, like the binning. Encoding a column once
+        # (pd.factorize: Arrow's dictionary encoding for str columns) and handing the compiled scorer
+        # a Categorical lets it look up the few distinct values instead of hashing every row.
         conv = {}
         for c in self.features_:
             ob = self.binning_.binnings_[c]
             if ob.dtype_ != "categorical" or c not in feats.columns:
                 continue
             col = feats[c]
-            if isinstance(col.dtype, pd.CategoricalDtype):
-                if not all(isinstance(v, str) for v in col.cat.categories):
-                    conv[c] = col.cat.rename_categories([str(v) for v in col.cat.categories])
-            elif col.dtype != object and not pd.api.types.is_string_dtype(col.dtype):
-                codes, uniq = pd.factorize(col, use_na_sentinel=True)
-                keys = [str(u.item() if isinstance(u, np.generic) else u) for u in np.asarray(uniq, dtype=object)]
-                cat_keys, inv = np.unique(np.asarray(keys, dtype=object), return_inverse=True) if keys \
-                    else (np.asarray([], dtype=object), np.asarray([], dtype=np.int64))
-                new_codes = np.where(codes < 0, -1, inv[np.maximum(codes, 0)] if len(inv) else -1)
-                conv[c] = pd.Series(pd.Categorical.from_codes(new_codes, categories=list(cat_keys)),
-                                    index=col.index)
+            if isinstance(col.dtype, pd.CategoricalDtype) and all(isinstance(v, str) for v in col.cat.categories):
+                continue
+            codes, keys = _factorize(col)
+            conv[c] = pd.Series(pd.Categorical.from_codes(codes, categories=keys, validate=False),
+                                index=col.index)
         if conv:
             feats = feats.assign(**conv)
         return feats
