@@ -720,6 +720,21 @@ def validate(table: str, df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _found_in(values: pd.Series, target: pd.Series) -> np.ndarray:
+    """Membership by a hash lookup (Series.isin on Arrow strings loops in Python over the targets)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        v = pa.array(values, from_pandas=True)
+        t = pa.array(target.dropna(), from_pandas=True)
+        if pa.types.is_string(v.type) or pa.types.is_large_string(v.type):
+            v, t = v.cast(pa.large_string()), t.cast(pa.large_string())
+        return pc.fill_null(pc.is_in(v, value_set=t), False).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pd.Index(target.dropna().unique()).get_indexer(values) >= 0
+
+
 def validate_all(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Validate several tables and the references between them.
 
@@ -761,9 +776,7 @@ def validate_all(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             else:
                 continue
             values = df[ref.column]
-            # hash lookup: Series.isin on Arrow strings loops in Python over the targets (seconds per million)
-            found = pd.Index(target.dropna().unique()).get_indexer(values) >= 0
-            bad = values.notna().to_numpy() & ~found
+            bad = values.notna().to_numpy() & ~_found_in(values, target)
             _fail(df, schema, bad, [ref.column], f"refers to {ref.target_table}.{ref.target_column} that does "
                   "not exist", "reference")
     if "subjects" not in out and len(subject_ids) > 1:
