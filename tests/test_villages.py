@@ -110,7 +110,8 @@ def build_case(villages: list[dict[str, Any]], as_of: str, period: int = 0) -> t
                      maturity_date=day + pd.Timedelta(days=185), closed_date=pd.NaT)
     ldf["overdue_days"] = ldf["overdue_days"].astype("int64") if nl else ldf["overdue_days"]
     rdf = pd.DataFrame(reps, columns=["loan_id", "instalment", "due_date", "due_amount", "paid_date", "paid_amount"])
-    tables = {"villages": pd.DataFrame(vrows), "households": hdf, "loans": ldf, "repayments": rdf}
+    vdf = pd.DataFrame(vrows, columns=["village_code", "village_name", "township_code", "township_name", "county_code"])
+    tables = {"villages": vdf, "households": hdf, "loans": ldf, "repayments": rdf}
     return tables, pd.DataFrame(sc, columns=["subject_id", "grade"])
 
 
