@@ -342,6 +342,8 @@ def test_bad_inputs_raise_typed_errors():
         OptimalBinning(monotonic_trend="up").fit(x, y)
     with pytest.raises(ModelError, match="not fitted"):
         OptimalBinning().transform(x)
+    with pytest.raises(InputError, match="dates"):
+        OptimalBinning().fit(pd.Series(pd.date_range("2024-01-01", periods=200)), y)
 
 
 def test_user_splits_are_kept():

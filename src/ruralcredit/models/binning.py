@@ -613,6 +613,9 @@ class OptimalBinning(TransformerMixin, BaseEstimator):
         n = len(s)
         yv = _check_target(y, n)
         w = _check_weight(sample_weight, n)
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+            raise InputError(f"feature {name!r} holds dates or durations ({s.dtype}); bin a number derived "
+                             "from them (e.g. days since an event)", argument=name)
         if self.dtype == "auto":
             dtype = "numerical" if _is_numeric_series(s) else "categorical"
         else:
