@@ -186,7 +186,7 @@ _SUBSIDY_PROGRAMS = {
 # ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # frames do not compare to a single bool; compare tables with pandas.testing
 class County:
     """A synthetic county: every table of :mod:`ruralcredit.schema` plus the ground truth.
 
@@ -204,6 +204,9 @@ class County:
     seed : int
     county_code : str
         Six-digit county code under Kunming (``5301xx``).
+    meta : dict
+        Small facts about the generation (households, villages, townships, county name), kept in the
+        Parquet manifest.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -1019,7 +1022,6 @@ class _Build:
             d["cure_after"] = np.where(rng.random(L) < 0.4, rng.integers(20, 500, L), -1)
             d["prepay"] = (~defaults) & (n_inst >= 2) & (rng.random(L) < 0.1)
         d.setdefault("usage", np.zeros(L, np.int64))
-        d.setdefault("tag", np.full(L, -1))
         return d
 
     def engine(self, d: dict[str, np.ndarray]) -> None:
@@ -1715,7 +1717,6 @@ class _Build:
         def gid(prefix: str, g: np.ndarray) -> np.ndarray:
             return _cat(prefix, np.strings.zfill((np.asarray(g) + 1).astype(str), 3))
 
-        kind_of = np.where  # households before organisations in the subject index
         # impersonation
         imp, ln = self.imp, self._part("imp")
         gi = gid("IMP-", imp["group"])
@@ -1741,7 +1742,6 @@ class _Build:
         label("guarantee_circle", "loan", _take(loans, ln), gc, "loan")
         edge = np.flatnonzero((self.g_loan >= ln[0]) & (self.g_loan <= ln[-1])) if len(ln) else np.zeros(0, int)
         label("guarantee_circle", "guarantee", _take(self.guarantee_ids, edge), gc[self.g_loan[edge] - ln[0]], "edge")
-        del kind_of
         # re-lending
         ln = self._part("rel")
         gr = gid("RL-", np.arange(len(ln)))
