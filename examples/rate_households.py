@@ -19,7 +19,13 @@ import pandas as pd
 from ruralcredit.features import build_features
 from ruralcredit.ids import mask_resident_ids
 from ruralcredit.models import ExpertScorecard
-from ruralcredit.rating import is_credit_household, load_loan_terms, loan_terms, rate_villages, village_stars_for
+from ruralcredit.rating import (
+    is_credit_household,
+    load_loan_terms,
+    loan_terms,
+    rate_villages,
+    village_stars_for,
+)
 from ruralcredit.synth import make_county
 
 
