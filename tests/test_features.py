@@ -294,8 +294,8 @@ def test_household_h2_by_hand(county: dict[str, pd.DataFrame]) -> None:
         "net_assets": 50000 - debt,
         "guarantees_given": 0.0,  # G4 starts after AS_OF
         "guarantees_to_net_assets": 0.0,
-        # L3#1 due 2024-01-01 unpaid: outside the 12m window; the 2024-12-31 snapshot (200 days) is inside
-        "overdue_count_12m": 0, "max_overdue_days_12m": 200,
+        # L3#1 due 2024-01-01 (before the 12m window) is still unpaid: overdue in the window too
+        "overdue_count_12m": 1, "max_overdue_days_12m": _days("2025-06-30", "2024-01-01"),
         "overdue_count_24m": 1, "max_overdue_days_24m": _days("2025-06-30", "2024-01-01"),
         "worst_five_class_5y": 4, "has_npl_now": True, "on_time_ratio_24m": 0.0, "open_loans": 1,
         "lenders_3m": 1, "lenders_12m": 1, "village_assessment": None, "credit_report_status": "bad",
@@ -317,6 +317,29 @@ def test_household_surveyed_after_as_of_has_missing_survey_facts(county: dict[st
         "head_age": 35, "bank_debt": 0.0, "open_loans": 0, "overdue_count_12m": 0, "max_overdue_days_24m": 0,
         "worst_five_class_5y": None, "has_npl_now": False, "lenders_12m": 0, "credit_history_months": None,
         "on_time_ratio_24m": None, "guarantees_given": 0.0, "is_archived": False, "years_since_archived": None,
+    })
+
+
+def test_window_membership_by_hand(county: dict[str, pd.DataFrame]) -> None:
+    tables = dict(county)
+    loan = county["loans"].iloc[[0]].assign(
+        loan_id="L7", borrower_id="H3", issue_date=_d("2023-01-01"), maturity_date=_d("2024-06-01"),
+        snapshot_date=_d("2025-12-31"), amount=9000.0, balance=0.0, closed_date=pd.NaT)
+    tables["loans"] = pd.concat([county["loans"], loan], ignore_index=True)
+    extra = pd.DataFrame({
+        "loan_id": ["L7"] * 3, "instalment": [1, 2, 3],
+        "due_date": [_d("2023-02-01"), _d("2024-03-01"), _d("2024-05-01")],
+        "due_amount": [3000.0] * 3, "paid_amount": [3000.0] * 3,
+        # on time before both windows; 4 days late, paid before the 12m window; 99 days late, paid inside it
+        "paid_date": [_d("2023-02-01"), _d("2024-03-05"), _d("2024-08-08")],
+    })
+    tables["repayments"] = pd.concat([county["repayments"], extra], ignore_index=True)
+    _check(_row(build_features(tables, "household", AS_OF), "H3"), {
+        "overdue_count_12m": 1, "max_overdue_days_12m": 99, "overdue_count_24m": 2, "max_overdue_days_24m": 99,
+        "on_time_ratio_24m": 0.0,  # of the two instalments that fell due in the 24m window
+        "worst_five_class_5y": 2, "has_npl_now": False, "bank_debt": 0.0, "open_loans": 0,
+        "lenders_12m": 0,  # repaid to 0 without a closing date: not open
+        "credit_history_months": _days("2025-06-30", "2023-01-01") / (365.25 / 12),
     })
 
 

@@ -21,7 +21,9 @@ Point-in-time rules (nothing dated after ``as_of`` is used):
 - organisations registered after ``as_of`` did not exist then and get no row. Their balance-sheet facts
   carry no date and are used as given.
 
-Windows "last 12 months" are ``(as_of - 12 months, as_of]`` (calendar months, start excluded).
+Windows "last 12 months" are ``(as_of - 12 months, as_of]`` (calendar months, start excluded). An
+instalment is in a window when it fell due in it or was overdue during part of it (unpaid at ``as_of``,
+or paid late inside the window); the on-time ratio counts only instalments that fell due in the window.
 """
 
 from __future__ import annotations
@@ -313,6 +315,9 @@ def _credit_features(ids: pd.Series, t: dict[str, pd.DataFrame], day: pd.Timesta
     late = np.where(np.isnan(paid_d), now - due_d, paid_d - due_d)
     late = np.maximum(late, 0.0)
     icode = codes[lp]
+    # an instalment belongs to a window when it fell due in it, or was overdue during part of it
+    # (still unpaid, or paid late inside it): a debt unpaid for 400 days is overdue this year too
+    overdue_until = np.where(late > 0, np.where(np.isnan(paid_d), now, paid_d), -np.inf)
 
     # balances at as_of
     balance = np.where(np.isnan(closed), np.nan, 0.0)
@@ -330,22 +335,23 @@ def _credit_features(ids: pd.Series, t: dict[str, pd.DataFrame], day: pd.Timesta
     snap_class = np.where(snap_known, _codes(loans["five_class"], FIVE_CLASSES).astype("float64"), np.nan)
     for months in (12, 24):
         start = _window_start(day, months)
-        inwin = due_d > start
+        inwin = (due_d > start) | (overdue_until > start)
         over = inwin & (late > 0)
         out[f"overdue_count_{months}m"] = np.bincount(icode[over], minlength=n).astype("float64")
         worst = _group_max(icode[inwin], late[inwin], n, empty=0.0)
         snap_in = snap_known & (snap > start)
         worst_snap = _group_max(codes[snap_in], snap_over[snap_in], n, empty=0.0)
         out[f"max_overdue_days_{months}m"] = np.maximum(worst, worst_snap)
-        if months == 24:
-            on_time = inwin & ~np.isnan(paid_d) & (paid_d <= due_d)
+        if months == 24:  # of the instalments that fell due in the window
+            fell = due_d > start
+            on_time = fell & ~np.isnan(paid_d) & (paid_d <= due_d)
             out["on_time_ratio_24m"] = _div(np.bincount(icode[on_time], minlength=n).astype("float64"),
-                                            np.bincount(icode[inwin], minlength=n).astype("float64"))
+                                            np.bincount(icode[fell], minlength=n).astype("float64"))
 
     # worst five-category class over 5 years: overdue floors of instalments due in the window and
     # snapshot classes taken in it
     start5 = _window_start(day, 60)
-    inwin5 = due_d > start5
+    inwin5 = (due_d > start5) | (overdue_until > start5)
     worst_i = _group_max(icode[inwin5], _class_floor(late[inwin5]), n)
     snap5 = snap_known & (snap > start5)
     worst_s = _group_max(codes[snap5], snap_class[snap5], n)
@@ -361,12 +367,13 @@ def _credit_features(ids: pd.Series, t: dict[str, pd.DataFrame], day: pd.Timesta
     npl_loan = is_open & (cur_class >= _NPL_ORDINAL)
     out["has_npl_now"] = np.bincount(codes[npl_loan], minlength=n) > 0
 
-    # lenders with credit open at some point in the window
+    # lenders with credit open at some point in the window: open at as_of, or closed inside the window
+    # (a loan repaid to 0 without a closing date has closed on an unknown day: not counted)
     inst_codes, institutions = pd.factorize(loans["institution"])
     width = len(institutions) + 1
     for months in (3, 6, 12):
         start = _window_start(day, months)
-        active = np.isnan(closed) | (closed > start)
+        active = is_open | (closed > start)
         pairs = np.unique(codes[active].astype("int64") * width + inst_codes[active])
         out[f"lenders_{months}m"] = np.bincount(pairs // width, minlength=n).astype("float64")
 

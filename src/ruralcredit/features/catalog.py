@@ -137,13 +137,14 @@ _SPECS: tuple[FeatureSpec, ...] = (
     # --- credit record (信用记录), every subject type ---
     _f("open_loans", "未结清贷款笔数", "loans issued <= as_of and not closed at as_of", "count", "int", _ALL,
        ("loans",)),
-    _f("overdue_count_12m", "近12个月逾期期数", "instalments due in the last 12 months that were paid late "
-       "or are unpaid past due at as_of", "count", "int", _ALL, _CREDIT_TABLES),
-    _f("overdue_count_24m", "近24个月逾期期数", "instalments due in the last 24 months that were paid late "
-       "or are unpaid past due at as_of", "count", "int", _ALL, _CREDIT_TABLES),
-    _f("max_overdue_days_12m", "近12个月最长逾期天数", "worst days late of an instalment due in the last 12 "
-       "months (paid_date - due_date, or as_of - due_date if unpaid at as_of), or of a loan snapshot "
-       "taken in the window", "days", "int", _ALL, _CREDIT_TABLES),
+    _f("overdue_count_12m", "近12个月逾期期数", "instalments overdue during the last 12 months (fell due in "
+       "it and paid late, or overdue in part of it: paid late inside it or still unpaid at as_of)", "count",
+       "int", _ALL, _CREDIT_TABLES),
+    _f("overdue_count_24m", "近24个月逾期期数", "instalments overdue during the last 24 months", "count", "int",
+       _ALL, _CREDIT_TABLES),
+    _f("max_overdue_days_12m", "近12个月最长逾期天数", "worst days late of an instalment overdue during the "
+       "last 12 months (paid_date - due_date, or as_of - due_date if unpaid at as_of), or of a loan "
+       "snapshot taken in the window", "days", "int", _ALL, _CREDIT_TABLES),
     _f("max_overdue_days_24m", "近24个月最长逾期天数", "worst days late over the last 24 months", "days", "int",
        _ALL, _CREDIT_TABLES),
     _f("worst_five_class_5y", "近5年最差五级分类", "worst five-category class over 5 years as 0..4 (normal, "
@@ -151,7 +152,7 @@ _SPECS: tuple[FeatureSpec, ...] = (
        "without loans in the window", "class", "int", _ALL, _CREDIT_TABLES),
     _f("has_npl_now", "当前有不良贷款", "an open loan is non-performing at as_of (substandard or worse)", "",
        "bool", _ALL, _CREDIT_TABLES),
-    _f("lenders_3m", "近3个月授信机构数", "distinct lenders with credit open in the last 3 months", "count",
+    _f("lenders_3m", "近3个月授信机构数", "distinct lenders with credit open in the last 3 months (open at as_of or closed inside the window)", "count",
        "int", _ALL, ("loans",)),
     _f("lenders_6m", "近6个月授信机构数", "distinct lenders with credit open in the last 6 months", "count",
        "int", _ALL, ("loans",)),
