@@ -98,6 +98,8 @@ def test_pd_is_read_from_the_integer_score(card, data):
     expected = 1 / (1 + np.exp((s - card.offset_) / card.factor_))
     np.testing.assert_allclose(out["pd"], expected, rtol=1e-12)
     np.testing.assert_allclose(card.predict_proba(X)[:, 1], expected, rtol=1e-12)
+    feats = card._scoring_frame(X)
+    np.testing.assert_array_equal(card.compiled_.total_scores(feats), card.compiled_.score_frame(feats)[0])
     np.testing.assert_allclose(card.decision_function(X), np.log(expected / (1 - expected)), rtol=1e-9, atol=1e-9)
     # scaling: 600 points at good:bad 50, 20 points to double the odds
     assert card.offset_ + card.factor_ * math.log(50) == pytest.approx(600)

@@ -693,6 +693,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             feats = feats.assign(**conv)
         return feats
 
+    def _total_scores(self, X: Any) -> np.ndarray:
+        feats = self._scoring_frame(X)
+        try:
+            return self.compiled_.total_scores(feats)
+        except ModelError as exc:
+            raise InputError(str(exc), argument="X") from exc
+
     def _raw_scores(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         feats = self._scoring_frame(X)
         try:
@@ -706,7 +713,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
         Positive values favour ``classes_[1]`` (the event), as scikit-learn expects.
         """
-        scores, _ = self._raw_scores(X)
+        scores = self._total_scores(X)
         return (self.offset_ - scores) / self.factor_
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -716,7 +723,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n, 2)
         """
-        scores, _ = self._raw_scores(X)
+        scores = self._total_scores(X)
         p = self.compiled_.pd(scores)
         return np.column_stack([1.0 - p, p])
 
