@@ -348,6 +348,8 @@ def test_organisations_by_hand(county: dict[str, pd.DataFrame]) -> None:
     assert list(farms["subject_id"]) == ["F1"]
     _check(_row(farms, "F1"), {
         "years_in_operation": _days("2025-06-30", "2018-07-01") / 365.25, "land_mu": 100, "employees": 5,
+        "registered_capital": 0.0, "revenue_last_year": 500_000, "total_liabilities": 400_000,
+        "total_assets": 1_000_000, "insurance_cover": 100_000,
         "revenue_growth": 0.25, "profit_margin": 0.1, "debt_to_assets": 0.4, "net_assets": 600_000,
         "bank_debt": 100_000, "guarantees_given": 0.0, "guarantees_to_net_assets": 0.0,
         "insurance_cover_ratio": 0.2, "honours": 2, "demonstration_level": "county", "has_uscc": False,
