@@ -278,7 +278,7 @@ def _shuffled(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return df.iloc[rng.permutation(len(df))].reset_index(drop=True)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=county_specs(), seed=st.integers(0, 2**32 - 1), prefecture=st.booleans())
 def test_results_do_not_depend_on_row_order(spec: list[dict[str, Any]], seed: int, prefecture: bool) -> None:
     pack = PREFECTURE if prefecture else ZHAOYANG
@@ -296,7 +296,7 @@ def test_results_do_not_depend_on_row_order(spec: list[dict[str, Any]], seed: in
     pd.testing.assert_frame_equal(rate_counties(ta).criteria, rate_counties(tb).criteria)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=county_specs(), prefecture=st.booleans())
 def test_credit_flags_stars_and_sums_are_consistent(spec: list[dict[str, Any]], prefecture: bool) -> None:
     pack = PREFECTURE if prefecture else ZHAOYANG
@@ -598,3 +598,22 @@ def test_households_archived_after_as_of_are_not_archived_yet() -> None:
     hh.loc[[0, 1], "archived_date"] = pd.Timestamp(AS_OF) + pd.Timedelta(days=1)
     s = rate_villages(scores, {**tables, "households": hh}, ZHAOYANG, AS_OF).summary.iloc[0]
     assert s["archived_households"] == 8 and s["credit_households_archived"] == 8 and s["credit_households"] == 10
+
+
+DOCS = Path(__file__).parents[1] / "docs" / "ratings.md"
+
+
+def _blocks(lang: str) -> list[str]:
+    import re
+
+    return re.findall(rf"```{lang}\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+
+
+def test_docs_pack_example_is_a_valid_pack() -> None:
+    pack = load_packs(yaml.safe_load(_blocks("yaml")[0]), VillageCriteria)[0]
+    assert pack.payload.denominator == "all" and pack.payload.village.stars[0].stars == 2
+
+
+def test_docs_quick_start_runs() -> None:
+    pytest.importorskip("ruralcredit.synth")
+    exec(compile(_blocks("python")[0], str(DOCS), "exec"), {})
