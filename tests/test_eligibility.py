@@ -189,8 +189,8 @@ def test_results_do_not_depend_on_row_order(seed):
     pd.testing.assert_frame_equal(a.decisions[cols].set_index("subject_id").sort_index(),
                                   b.decisions[cols].set_index("subject_id").sort_index())
     key = ["subject_id", "condition"]
-    da = a.details.astype({"condition": str, "outcome": str}).sort_values(key).reset_index(drop=True)
-    db = b.details.astype({"condition": str, "outcome": str}).sort_values(key).reset_index(drop=True)
+    da = a.details.astype({"subject_id": str, "condition": str, "outcome": str}).sort_values(key).reset_index(drop=True)
+    db = b.details.astype({"subject_id": str, "condition": str, "outcome": str}).sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(da[["subject_id", "condition", "outcome"]], db[["subject_id", "condition", "outcome"]])
     # eligible exactly when every condition is met
     met = a.details.assign(m=a.details["outcome"] == "met").groupby("subject_id")["m"].all()
@@ -215,8 +215,9 @@ def test_decisions_are_stored_with_an_event_and_read_back(reg):
         res.decisions.sort_values("subject_id")[["subject_id", "eligible", "n_unmet", "n_unknown"]]
         .reset_index(drop=True), check_dtype=False)
     key = ["subject_id", "condition"]
-    got = back.details.astype({"condition": str, "outcome": str}).sort_values(key)[["subject_id", "condition", "outcome"]]
-    want = res.details.astype({"condition": str, "outcome": str}).sort_values(key)[["subject_id", "condition", "outcome"]]
+    cols = {"subject_id": str, "condition": str, "outcome": str}
+    got = back.details.astype(cols).sort_values(key)[["subject_id", "condition", "outcome"]]
+    want = res.details.astype(cols).sort_values(key)[["subject_id", "condition", "outcome"]]
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
     assert reg.store.verify().ok
     with reg.store.engine.begin() as conn:

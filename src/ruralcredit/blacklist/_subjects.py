@@ -87,25 +87,27 @@ def id_column(df: pd.DataFrame, column: str, kind: str, table: str, key_column: 
         ID numbers) a well-formed 18-character masked number.
     """
     s = df[column]
-    obj = s.astype(object)
     present = s.notna().to_numpy()
     bad_type = present & ~_is_text(s)
     if bad_type.any():
         raise SchemaError("identifiers must be text", table=table, columns=[column],
                           keys=df.loc[bad_type, key_column].head(20).tolist(), count=int(bad_type.sum()),
                           problem="dtype")
-    text = pd.Series(obj.where(present, None).to_numpy(), index=df.index, dtype="str").str.strip().str.upper()
+    text = s if isinstance(s.dtype, pd.StringDtype) else pd.Series(
+        s.astype(object).where(present, None).to_numpy(), index=df.index, dtype="str")
+    text = text.str.strip().str.upper()
     masked = np.zeros(len(df), dtype=bool)
     if kind == RESIDENT:
         has_star = text.str.contains("*", regex=False).fillna(False).to_numpy(dtype=bool)
-        well_formed = text.str.fullmatch(_MASKED_RE).fillna(False).to_numpy(dtype=bool)
-        masked = present & has_star & well_formed
-        bad_mask = present & has_star & ~well_formed
-        if bad_mask.any():
-            raise SchemaError("a masked resident ID number must keep 18 characters (digits, X or *)", table=table,
-                              columns=[column], keys=df.loc[bad_mask, key_column].head(20).tolist(),
-                              count=int(bad_mask.sum()), problem="identifier")
-        ok = ids.validate_resident_ids(text.where(~masked)).to_numpy(dtype=bool)
+        if has_star.any():
+            well_formed = text.str.fullmatch(_MASKED_RE).fillna(False).to_numpy(dtype=bool)
+            masked = present & has_star & well_formed
+            bad_mask = present & has_star & ~well_formed
+            if bad_mask.any():
+                raise SchemaError("a masked resident ID number must keep 18 characters (digits, X or *)",
+                                  table=table, columns=[column], keys=df.loc[bad_mask, key_column].head(20).tolist(),
+                                  count=int(bad_mask.sum()), problem="identifier")
+        ok = ids.validate_resident_ids(text.where(~masked) if masked.any() else text).to_numpy(dtype=bool)
     else:
         ok = ids.validate_usccs(text).to_numpy(dtype=bool)
     bad = present & ~masked & ~ok
@@ -113,11 +115,13 @@ def id_column(df: pd.DataFrame, column: str, kind: str, table: str, key_column: 
         what = "resident ID number" if kind == RESIDENT else "unified social credit code"
         raise SchemaError(f"invalid {what}", table=table, columns=[column],
                           keys=df.loc[bad, key_column].head(20).tolist(), count=int(bad.sum()), problem="identifier")
-    keys = pd.Series(None, index=df.index, dtype=object)
     valid = present & ok & ~masked
-    if valid.any():
-        norm = ids.normalize_resident_ids if kind == RESIDENT else ids.normalize_usccs
-        keys[valid] = norm(text[valid]).to_numpy(dtype=object)
+    # valid 18-character codes are already canonical once stripped and upper-cased; only legacy
+    # 15-digit resident ID numbers need the upgrade (validated once above, not again)
+    keys = text.astype(object).where(valid, None)
+    legacy = valid & (text.str.len() == 15).fillna(False).to_numpy(dtype=bool)
+    if legacy.any():
+        keys[legacy] = ids.normalize_resident_ids(text[legacy]).to_numpy(dtype=object)
     masked_text = pd.Series(None, index=df.index, dtype=object)
     if masked.any():
         masked_text[masked] = text[masked].to_numpy(dtype=object)

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import insert, select
 
@@ -365,23 +366,53 @@ def _grade_column(df: pd.DataFrame, scale: list[str], sid: pd.Series) -> tuple[n
     return ranks, missing, s.astype(object).where(~missing, None).to_numpy(dtype=object)
 
 
-def _join_ids(index: pd.Series, hits: pd.DataFrame, key: str, n: int) -> np.ndarray:
-    """Per subject position, the ``;``-joined listing ids in ``hits`` (positions in column ``key``)."""
+def _join_ids(hits: pd.DataFrame, n: int) -> np.ndarray:
+    """Per subject position, the ``;``-joined listing ids of ``hits`` (columns ``pos``, ``listing_id``)."""
     out = np.full(n, "", dtype=object)
     if len(hits):
-        agg = hits.drop_duplicates([key, "listing_id"]).sort_values("listing_id").groupby(key)["listing_id"].agg(";".join)
-        out[agg.index.to_numpy(dtype=np.int64)] = agg.to_numpy(dtype=object)
+        h = hits[["pos", "listing_id"]].drop_duplicates().sort_values(["pos", "listing_id"])
+        pos = h["pos"].to_numpy(dtype=np.int64)
+        ids_ = h["listing_id"].to_numpy(dtype=object)
+        multi = pd.Series(pos).duplicated(keep=False).to_numpy()
+        out[pos[~multi]] = ids_[~multi]  # most subjects have one hit: no grouping needed
+        if multi.any():
+            agg = h[multi].groupby("pos")["listing_id"].agg(";".join)
+            out[agg.index.to_numpy(dtype=np.int64)] = agg.to_numpy(dtype=object)
     return out
 
 
+def _text_digest(s: pd.Series) -> bytes | None:
+    """SHA-256 of a text column's content via its Arrow buffers (None when it is not all text)."""
+    try:
+        arr = s.array._pa_array if hasattr(s.array, "_pa_array") else pa.array(s.to_numpy(dtype=object),
+                                                                                 type=pa.large_string())
+        arr = pa.chunked_array(arr).cast(pa.large_string()).combine_chunks()
+    except (pa.ArrowException, TypeError):
+        return None
+    bufs = arr.buffers()
+    h = hashlib.sha256(np.packbits(np.asarray(arr.is_valid(), dtype=bool)).tobytes())
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    h.update((offsets - offsets[0]).tobytes())
+    if bufs[2] is not None:
+        h.update(memoryview(bufs[2])[offsets[0]:offsets[-1]])
+    return h.digest()
+
+
 def _hash_frames(frames: Mapping[str, pd.DataFrame]) -> str:
+    """One SHA-256 over the content of named frames (column by column; text columns via Arrow buffers)."""
     h = hashlib.sha256()
     for name in sorted(frames):
         df = frames[name]
-        df = df[sorted(df.columns)]
-        h.update(name.encode() + b"\x00" + json.dumps(list(df.columns)).encode() + b"\x00")
-        h.update(pd.util.hash_pandas_object(df.astype(object).where(df.notna(), None), index=False)
-                 .to_numpy().tobytes())
+        h.update(name.encode() + b"\x00" + str(len(df)).encode() + b"\x00")
+        for col in sorted(df.columns, key=str):
+            s = df[col].reset_index(drop=True)
+            h.update(str(col).encode() + b"\x00" + str(s.dtype).encode() + b"\x00")
+            digest = None
+            if s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+                digest = _text_digest(s)
+            if digest is None:
+                digest = hashlib.sha256(pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes()).digest()
+            h.update(digest)
     return h.hexdigest()
 
 
@@ -482,16 +513,19 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
                 probe = pd.DataFrame({"pos": np.concatenate([np.arange(n)] * len(keys)) if keys else np.empty(0, int),
                                       "key": np.concatenate(keys) if keys else np.empty(0, object)})
                 probe = probe[probe["key"].notna()]
-                direct = probe.merge(sel[["subject_key", "listing_id"]], left_on="key", right_on="subject_key")
-                direct_ids = _join_ids(direct["pos"], direct, "pos", n)
+                # a hash-set test first, then the merge on the (few) subjects that hit
+                near = probe[probe["key"].isin(sel["subject_key"]).to_numpy()]
+                direct = near.merge(sel[["subject_key", "listing_id"]], left_on="key", right_on="subject_key")
+                direct_ids = _join_ids(direct, n)
                 is_direct = direct_ids != ""
                 out[~key_missing] = _MET
                 val[is_direct] = direct_ids[is_direct]
                 if cond.joint:
                     if links is not None:
                         hits = _joint.derived_hits(sel, links, day, joint_rules)
-                        jh = probe.merge(hits[["hit_key", "listing_id"]], left_on="key", right_on="hit_key")
-                        joint_ids = _join_ids(jh["pos"], jh, "pos", n)
+                        near = probe[probe["key"].isin(hits["hit_key"]).to_numpy()]
+                        jh = near.merge(hits[["hit_key", "listing_id"]], left_on="key", right_on="hit_key")
+                        joint_ids = _join_ids(jh, n)
                         is_joint = (joint_ids != "") & ~is_direct
                         val[is_joint] = "joint:" + joint_ids[is_joint].astype(str)
                         out[is_joint] = _UNMET
@@ -533,23 +567,21 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
     input_hash = _hash_frames(frames)
     desc = pack.describe()
     decisions = pd.DataFrame({
-        "subject_id": sid.to_numpy(dtype=object),
+        "subject_id": sid.reset_index(drop=True),
         "eligible": (outcomes == _MET).all(axis=0),
         "n_met": (outcomes == _MET).sum(axis=0),
         "n_unmet": n_unmet,
         "n_unknown": n_unknown,
         "unmet_conditions": _code_lists(outcomes == _UNMET, codes),
         "unknown_conditions": _code_lists(outcomes == _UNKNOWN, codes),
-        "policy_id": desc["policy_id"],
-        "policy_version": desc["policy_version"],
-        "policy_hash": desc["policy_hash"],
-        "input_hash": input_hash,
-        "library_version": __version__,
-        "decided_at": decided_at,
-        "as_of": day,
+        **{name: _constant(value, n) for name, value in (
+            ("policy_id", desc["policy_id"]), ("policy_version", desc["policy_version"]),
+            ("policy_hash", desc["policy_hash"]), ("input_hash", input_hash), ("library_version", __version__),
+            ("decided_at", decided_at))},
+        "as_of": np.full(n, day.to_datetime64()),
     })
     details = pd.DataFrame({
-        "subject_id": np.tile(sid.to_numpy(dtype=object), k),
+        "subject_id": pd.Categorical.from_codes(np.tile(np.arange(n), k), sid.to_numpy(dtype=object)),
         "condition": pd.Categorical.from_codes(np.repeat(np.arange(k, dtype=np.int16), n), codes),
         "outcome": pd.Categorical.from_codes(outcomes.ravel(), list(OUTCOMES)),
         "reason_code": _labels([c.reason_code for c in conds], n),
@@ -563,17 +595,22 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
     return EligibilityResult(decisions, details, record)
 
 
+def _constant(value: str, n: int) -> pd.Categorical:
+    """A column holding one text value, cheaply (a one-category categorical)."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [value])
+
+
 def _labels(labels: list[str], n: int) -> pd.Categorical:
     uniq, codes = _unique_labels(labels)
     return pd.Categorical.from_codes(np.repeat(codes.astype(np.int16), n), uniq)
 
 
-def _code_lists(mask: np.ndarray, codes: list[str]) -> np.ndarray:
+def _code_lists(mask: np.ndarray, codes: list[str]) -> pd.Categorical:
     """Per subject, the ``;``-joined codes where ``mask`` (conditions x subjects) is set, via a bitmask lookup."""
     k = len(codes)
     if k > 16:  # pragma: no cover - policies are small; keep the lookup table bounded
         raise PolicyError("an eligibility policy may have at most 16 conditions")
     bits = (mask.astype(np.int64) << np.arange(k, dtype=np.int64)[:, None]).sum(axis=0)
     uniq, inverse = np.unique(bits, return_inverse=True)
-    table = np.array([";".join(c for j, c in enumerate(codes) if b >> j & 1) for b in uniq], dtype=object)
-    return table[inverse]
+    table = [";".join(c for j, c in enumerate(codes) if b >> j & 1) for b in uniq]  # distinct masks, distinct texts
+    return pd.Categorical.from_codes(inverse.astype(np.int32), table)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, String, cast, func, insert, select
 
 from ruralcredit import ids
 from ruralcredit.blacklist import joint as _joint
@@ -186,6 +186,8 @@ class Request:
 
 
 _LISTING_COLS = [c.name for c in t.bl_listings.columns if c.name != "event_seq"]
+_FAST_COLS = ["listing_id", "subject_key", "id_kind", "subject_name", "category", "severity", "listed_from",
+              "listed_to"]
 
 
 class Registry:
@@ -367,6 +369,212 @@ class Registry:
             self._add_version(conn, listing_id, "pending", listed_from=None, listed_to=None, reason=None, note=note,
                               actor=by, kind="listing.pending")
             return self._get(conn, listing_id, None)
+
+    def propose_many(self, listings: pd.DataFrame, *, by: str) -> pd.DataFrame:
+        """Propose many listings in one transaction (e.g. importing a county's existing blacklist).
+
+        Each listing gets its rows and events exactly as with :meth:`propose` and stays pending until a
+        different user approves it (:meth:`approve_many`).
+
+        Parameters
+        ----------
+        listings : DataFrame
+            ``id_number`` and/or ``uscc`` (exactly one per row), ``name``, ``category``, ``severity``,
+            ``legal_basis``, ``source_institution``, ``document_number``, ``evidence_hash``,
+            ``effective_date``.
+        by : str
+            The maker.
+
+        Returns
+        -------
+        DataFrame
+            ``listing_id, subject_masked, category, severity, effective_date, min_end, max_end`` in input
+            order.
+
+        Raises
+        ------
+        SchemaError
+            Naming the rows (by position) with a missing column or value, an invalid identifier, an
+            unknown category or severity, a bad evidence hash or date.
+        RegistryError
+            ``"not_published"`` or ``"duplicate"`` (within the frame or against pending/active listings).
+        PolicyError
+            When no blacklist policy covers an effective date.
+        """
+        from ruralcredit.blacklist._subjects import id_column
+        from ruralcredit.blacklist.vocabulary import leaf_categories
+        from ruralcredit.errors import SchemaError
+
+        by = _text(by, "by", max_len=200)
+        table = "listings"
+        if not isinstance(listings, pd.DataFrame):
+            raise SchemaError(f"expected a pandas DataFrame, got {type(listings).__name__}", table=table,
+                              problem="type")
+        need = ["name", "category", "severity", "legal_basis", "source_institution", "document_number",
+                "evidence_hash", "effective_date"]
+        missing = [c for c in need if c not in listings.columns]
+        if missing or not ({"id_number", "uscc"} & set(listings.columns)):
+            raise SchemaError("missing required columns", table=table,
+                              columns=missing or ["id_number", "uscc"], problem="missing_columns")
+        df = listings.reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
+        n = len(df)
+
+        def fail(mask: np.ndarray, cols: list[str], message: str, problem: str) -> None:
+            if mask.any():
+                raise SchemaError(message, table=table, columns=cols, keys=np.flatnonzero(mask)[:20].tolist(),
+                                  count=int(mask.sum()), problem=problem)
+
+        key = pd.Series(None, index=df.index, dtype=object)
+        kind = pd.Series(None, index=df.index, dtype=object)
+        for column, k in (("id_number", RESIDENT), ("uscc", "uscc")):
+            if column in df.columns:
+                keys, masked = id_column(df, column, k, table, "_row")
+                fail(masked.notna().to_numpy(), [column], "a listing needs the full number, not a masked one",
+                     "identifier")
+                has = keys.notna().to_numpy()
+                fail(has & key.notna().to_numpy(), ["id_number", "uscc"], "give one identifier per listing",
+                     "ambiguous_identifier")
+                key[has], kind[has] = keys[has], k
+        fail(key.isna().to_numpy(), ["id_number", "uscc"], "missing identifier", "null")
+        for c in ("name", "legal_basis", "source_institution", "document_number"):
+            v = df[c].astype(object)
+            fail(~v.map(lambda x: isinstance(x, str) and bool(x.strip())).to_numpy(bool), [c],
+                 "must be non-empty text", "null")
+        fail(~df["category"].isin(leaf_categories()).to_numpy(), ["category"],
+             f"unknown category; known: {leaf_categories()}", "allowed")
+        fail(~df["severity"].isin(list(SEVERITIES)).to_numpy(), ["severity"], f"unknown severity; known: "
+             f"{list(SEVERITIES)}", "allowed")
+        ev_hash = df["evidence_hash"].astype(object).where(df["evidence_hash"].notna(), "")
+        ok_hash = pd.Series(ev_hash.to_numpy(dtype=object), dtype="str").str.lower().str.fullmatch(r"[0-9a-f]{64}")
+        fail(~ok_hash.fillna(False).to_numpy(bool), ["evidence_hash"], "must be a SHA-256 digest", "dtype")
+        eff = pd.to_datetime(df["effective_date"], errors="coerce", format="ISO8601") if not \
+            pd.api.types.is_datetime64_any_dtype(df["effective_date"]) else df["effective_date"]
+        fail(eff.isna().to_numpy(), ["effective_date"], "not a date", "date")
+        eff = eff.dt.normalize().astype("datetime64[ns]")
+        dup = pd.DataFrame({"k": key, "c": df["category"], "d": df["document_number"]}).duplicated(keep=False)
+        if dup.any():
+            raise RegistryError(f"{int(dup.sum())} rows repeat a subject, category and document number",
+                                code="duplicate")
+        min_end = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+        max_end = min_end.copy()
+        pack_of = np.full(n, -1)
+        packs = sorted(self._packs, key=lambda p: p.effective_from)
+        for j, pack in enumerate(packs):  # a few versions; the newest in force wins
+            sel = (eff >= pd.Timestamp(pack.effective_from)).to_numpy().copy()
+            if pack.effective_to is not None:
+                sel &= (eff <= pd.Timestamp(pack.effective_to)).to_numpy()
+            pack_of[sel] = j
+        if (pack_of < 0).any():
+            self.policy(eff[pack_of < 0].iloc[0])  # raises PolicyError naming the uncovered date
+        for j, pack in enumerate(packs):
+            for sev, pub in pack.payload.publicity.items():
+                sel = (pack_of == j) & (df["severity"] == sev).to_numpy()
+                if not sel.any():
+                    continue
+                if not pub.published:
+                    raise RegistryError(f"{sev} failures are not published under policy {pack.id} {pack.version}",
+                                        code="not_published")
+                min_end[sel] = eff[sel] + pd.DateOffset(months=pub.min_months)
+                max_end[sel] = eff[sel] + pd.DateOffset(months=pub.max_months)
+        described = [{"id": p.id, "version": p.version, "hash": p.policy_hash} for p in packs]
+        listing_ids = [_new_id("L") for _ in range(n)]
+        masked_keys = display_series(key, kind)
+        refs = pd.Series(None, index=df.index, dtype=object)
+        for k in (RESIDENT, "uscc"):
+            sel = (kind == k).to_numpy()
+            if sel.any():
+                refs[sel] = ids.pseudonymize_series(key[sel], self.store.pseudonym_key, kind=k).to_numpy(dtype=object)  # type: ignore[arg-type]
+        cols = {
+            "listing_id": listing_ids, "subject_key": key.tolist(), "id_kind": kind.tolist(),
+            "subject_name": df["name"].str.strip().tolist(), "category": df["category"].tolist(),
+            "severity": df["severity"].tolist(), "legal_basis": df["legal_basis"].str.strip().tolist(),
+            "source_institution": df["source_institution"].str.strip().tolist(),
+            "document_number": df["document_number"].str.strip().tolist(),
+            "evidence_hash": pd.Series(ev_hash.to_numpy(dtype=object), dtype="str").str.lower().tolist(),
+            "effective_date": list(eff.dt.date), "min_end": list(min_end.dt.date), "max_end": list(max_end.dt.date),
+            "policy_id": [described[j]["id"] for j in pack_of], "policy_version": [described[j]["version"] for j in pack_of],
+            "policy_hash": [described[j]["hash"] for j in pack_of], "proposed_by": [by] * n,
+        }
+        rows = [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
+        masked_list, ref_list = masked_keys.tolist(), refs.tolist()
+        events = [{"actor": by, "kind": "listing.proposed", "entity_id": row["listing_id"], "payload": {
+            "subject_masked": masked_list[i], "subject_ref": ref_list[i], "category": row["category"],
+            "severity": row["severity"], "effective_date": row["effective_date"], "min_end": row["min_end"],
+            "max_end": row["max_end"], "document_number": row["document_number"], "policy": described[pack_of[i]],
+            "table": "bl_listings", "row_hash": _row_hash(row)}}
+            for i, row in enumerate(rows)]  # each listing is its own state change with its own event
+        versions = [{"listing_id": lid, "status": "pending", "listed_from": None, "listed_to": None, "reason": None,
+                     "note": "", "actor": by} for lid in listing_ids]
+        events += [{"actor": by, "kind": "listing.pending", "entity_id": v["listing_id"], "payload": {
+            "status": "pending", "listed_from": None, "listed_to": None, "reason": None,
+            "table": "bl_listing_versions", "row_hash": _row_hash(v)}} for v in versions]
+        with self.store.transaction() as conn:
+            self.store.lock(conn)
+            existing = self._frame(conn, None)
+            existing = existing[existing["status"].isin(["pending", "active"])]
+            clash = pd.DataFrame({"subject_key": key, "category": df["category"],
+                                  "document_number": df["document_number"].str.strip()}).merge(
+                existing[["subject_key", "category", "document_number"]], how="inner")
+            if len(clash):
+                raise RegistryError(f"{len(clash)} listings are already pending or active for the same subject, "
+                                    "category and document number", code="duplicate")
+            evs = self.store.append_events(conn, events)
+            for row, ev in zip(rows + versions, evs, strict=True):
+                row.update(recorded_at=ev.time, event_seq=ev.seq)
+            conn.execute(insert(t.bl_listings), rows)
+            conn.execute(insert(t.bl_listing_versions), versions)
+        return pd.DataFrame({"listing_id": np.array(listing_ids, dtype=object),
+                             "subject_masked": masked_keys.to_numpy(dtype=object),
+                             "category": df["category"].to_numpy(dtype=object),
+                             "severity": df["severity"].to_numpy(dtype=object), "effective_date": eff.to_numpy(),
+                             "min_end": min_end.to_numpy(), "max_end": max_end.to_numpy()})
+
+    def approve_many(self, listing_ids: Sequence[str], *, by: str, note: str = "") -> int:
+        """Approve many pending listings in one transaction (the checker's step for :meth:`propose_many`).
+
+        Raises
+        ------
+        RegistryError
+            ``"self_approval"`` if ``by`` proposed any of them, ``"not_pending"`` or ``"unknown_listing"``;
+            nothing is approved then.
+
+        Returns
+        -------
+        int
+            How many were approved.
+        """
+        by = _text(by, "by", max_len=200)
+        wanted = pd.Index(list(listing_ids))
+        if wanted.has_duplicates:
+            raise InputError("repeats a listing id", argument="listing_ids")
+        with self.store.transaction() as conn:
+            self.store.lock(conn)
+            cur = self._frame(conn, None).set_index("listing_id")
+            unknown = wanted.difference(cur.index)
+            if len(unknown):
+                raise RegistryError(f"{len(unknown)} unknown listing ids, e.g. {unknown[0]!r}",
+                                    listing_id=str(unknown[0]), code="unknown_listing")
+            cur = cur.loc[wanted]
+            bad = cur.index[cur["status"] != "pending"]
+            if len(bad):
+                raise RegistryError(f"{len(bad)} listings are not pending, e.g. {bad[0]}", listing_id=str(bad[0]),
+                                    code="not_pending")
+            own = cur.index[cur["proposed_by"] == by]
+            if len(own):
+                raise RegistryError(f"{by} proposed {len(own)} of these listings, e.g. {own[0]}: a different user "
+                                    "must approve them", listing_id=str(own[0]), code="self_approval")
+            versions = [{"listing_id": lid, "status": "active", "listed_from": f.date(), "listed_to": m.date(),
+                         "reason": None, "note": note, "actor": by}
+                        for lid, f, m in zip(cur.index, cur["effective_date"], cur["max_end"], strict=True)]
+            evs = self.store.append_events(conn, [
+                {"actor": by, "kind": "listing.approved", "entity_id": v["listing_id"], "payload": {
+                    "status": "active", "listed_from": v["listed_from"], "listed_to": v["listed_to"], "reason": None,
+                    "table": "bl_listing_versions", "row_hash": _row_hash(v)}} for v in versions])
+            for v, ev in zip(versions, evs, strict=True):
+                v.update(recorded_at=ev.time, event_seq=ev.seq)
+            if versions:
+                conn.execute(insert(t.bl_listing_versions), versions)
+            return len(versions)
 
     def approve(self, listing_id: str, *, by: str, note: str = "") -> Listing:
         """Approve a pending listing (the checker's step): it is in force from its effective date.
@@ -610,8 +818,11 @@ class Registry:
     # --- reading ---------------------------------------------------------------------------------------
 
     def _rows(self, conn: Connection, as_known_at: Any, *, subject_key: str | None = None,
-              listing_id: str | None = None, on: dt.date | None = None) -> list[Any]:
-        """Listings with their latest version as known at ``as_known_at`` (raw keys; private)."""
+              listing_id: str | None = None, on: dt.date | None = None, fast: bool = False) -> list[Any]:
+        """Listings with their latest version as known at ``as_known_at`` (raw keys; private).
+
+        ``fast``: only the columns batch matching needs, dates as ISO text (parsed vectorised later).
+        """
         known = _known(as_known_at)
         v, lst = t.bl_listing_versions, t.bl_listings
         q = select(v.c.listing_id, func.max(v.c.event_seq).label("last_seq"))
@@ -622,7 +833,11 @@ class Registry:
         if listing_id is not None:
             q = q.where(v.c.listing_id == listing_id)
         latest = q.group_by(v.c.listing_id).subquery()
-        cols = [lst.c[c] for c in _LISTING_COLS] + [v.c.status, v.c.listed_from, v.c.listed_to, v.c.reason]
+        if fast:
+            cols = [lst.c[c] for c in _FAST_COLS[:6]] + [cast(v.c.listed_from, String).label("listed_from"),
+                                                         cast(v.c.listed_to, String).label("listed_to")]
+        else:
+            cols = [lst.c[c] for c in _LISTING_COLS] + [v.c.status, v.c.listed_from, v.c.listed_to, v.c.reason]
         sel = select(*cols).select_from(
             lst.join(latest, latest.c.listing_id == lst.c.listing_id).join(v, v.c.event_seq == latest.c.last_seq))
         if subject_key is not None:
@@ -631,12 +846,14 @@ class Registry:
             sel = sel.where(lst.c.listing_id == listing_id)
         if on is not None:
             sel = sel.where(v.c.listed_from <= on, v.c.listed_to > on)
-        return conn.execute(sel.order_by(lst.c.event_seq)).all()
+        return conn.execute(sel if fast else sel.order_by(lst.c.event_seq)).all()
 
     def _frame(self, conn: Connection, as_known_at: Any, **where: Any) -> pd.DataFrame:
         """:meth:`_rows` as a frame with datetime64 date columns."""
         rows = self._rows(conn, as_known_at, **where)
-        df = pd.DataFrame.from_records(rows, columns=[*_LISTING_COLS, "status", "listed_from", "listed_to", "reason"])
+        names = [*_LISTING_COLS, "status", "listed_from", "listed_to", "reason"]
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        df = pd.DataFrame({n: np.array(c, dtype=object) for n, c in zip(names, columns, strict=True)})
         for c in ("effective_date", "min_end", "max_end", "listed_from", "listed_to"):
             df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
         return df
@@ -763,12 +980,16 @@ class Registry:
         listed_to``. The frame holds raw identifiers: use it for joins, never show it.
         """
         day = _day(on, "on")
-        cols = ["listing_id", "subject_key", "id_kind", "subject_name", "category", "severity", "listed_from",
-                "listed_to"]
         if conn is not None:
-            return self._frame(conn, as_known_at, on=day)[cols]
-        with self.store.read() as c:
-            return self._frame(c, as_known_at, on=day)[cols]
+            rows = self._rows(conn, as_known_at, on=day, fast=True)
+        else:
+            with self.store.read() as c:
+                rows = self._rows(c, as_known_at, on=day, fast=True)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(_FAST_COLS)
+        df = pd.DataFrame({n: np.array(c, dtype=object) for n, c in zip(_FAST_COLS, columns, strict=True)})
+        for c in ("listed_from", "listed_to"):
+            df[c] = pd.to_datetime(df[c].astype(str).str[:10], format="%Y-%m-%d").astype("datetime64[ns]")
+        return df
 
     def history(self, listing_id: str) -> pd.DataFrame:
         """Every version of a listing, oldest first (status, valid-time interval, reason, who, when)."""

@@ -209,6 +209,43 @@ class Store:
                      .values(value=json.dumps({"seq": seq, "hash": h, "time": time})))
         return Event(seq, time, actor, kind, entity_id, body, head["hash"], h)
 
+    def append_events(self, conn: Connection, events: list[dict[str, Any]]) -> list[Event]:
+        """Append many events inside the caller's transaction (one insert); see :meth:`append_event`.
+
+        Parameters
+        ----------
+        conn : sqlalchemy.Connection
+        events : list of dict
+            Each with ``actor``, ``kind``, ``entity_id`` and optionally ``payload``.
+
+        Returns
+        -------
+        list of Event
+            In order; they share one transaction time.
+        """
+        if not events:
+            return []
+        bodies = []
+        for i, e in enumerate(events):
+            for name in ("actor", "kind", "entity_id"):
+                value = e.get(name)
+                if not isinstance(value, str) or not value.strip():
+                    raise InputError(f"event {i}: must be non-empty text", argument=name, value=value)
+            bodies.append(canonical_json(e.get("payload") if e.get("payload") is not None else {}))
+        head = self._head(conn, lock=True)
+        seq, prev = int(head["seq"]), head["hash"]
+        time = max(format_time(self._clock()), head["time"])
+        out: list[Event] = []
+        for e, body in zip(events, bodies, strict=True):  # the chain is sequential by nature
+            seq += 1
+            h = event_hash(prev, seq, time, e["actor"], e["kind"], e["entity_id"], body)
+            out.append(Event(seq, time, e["actor"], e["kind"], e["entity_id"], body, prev, h))
+            prev = h
+        conn.execute(insert(t.events), [ev.__dict__ for ev in out])
+        conn.execute(update(t.meta).where(t.meta.c.key == "chain_head")
+                     .values(value=json.dumps({"seq": seq, "hash": prev, "time": time})))
+        return out
+
     def version(self, conn: Connection | None = None) -> int:
         """The registry version: the seq of the last event (0 for an empty log)."""
         if conn is not None:

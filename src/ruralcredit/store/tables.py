@@ -102,7 +102,7 @@ bl_listing_versions = Table(
     Column("actor", String(200), nullable=False),
     Column("recorded_at", String(_TIME), nullable=False, comment="transaction time"),
     Column("event_seq", BigInteger, nullable=False, unique=True),
-    Index("ix_bl_versions_listing", "listing_id"),
+    Index("ix_bl_versions_listing", "listing_id", "event_seq", "recorded_at"),  # covers "latest version as known at"
 )
 
 bl_requests = Table(
