@@ -609,6 +609,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.points_ = {c: v.astype(np.int64) for c, v in pts.items()}
         texts = _reason_texts(self.template)
         self._reason_info = [texts.get(c, (c, "", "")) for c in self.features_]
+        self._best_list = [float(self.points_[c].max()) for c in self.features_]
         self.compiled_ = CompiledScorecard(
             features=tuple(self._compile_feature(c) for c in self.features_),
             base_points=float(self.base_points_),
@@ -818,11 +819,25 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         out: dict[str, Any] = {"score": int(total), "pd": card.pd_record(total)}
         if not reasons:
             return out
+        # the three largest shortfalls in one pass; strict ">" keeps the first feature on ties, as
+        # the batch path's argmax does (same result as CompiledScorecard.reasons_record, faster)
+        s1 = s2 = s3 = 0.0
+        j1 = j2 = j3 = -1
+        j = 0
+        for best, x in zip(self._best_list, pts):  # noqa: B905 - same length by construction
+            short = best - x
+            if short > s3:
+                if short > s1:
+                    s3, j3, s2, j2, s1, j1 = s2, j2, s1, j1, short, j
+                elif short > s2:
+                    s3, j3, s2, j2 = s2, j2, short, j
+                else:
+                    s3, j3 = short, j
+            j += 1
         info = self._reason_info
-        r1, r2, r3 = card.reasons_record(pts, k=_REASONS)
-        out["reason_1"] = info[r1][0] if r1 >= 0 else None
-        out["reason_2"] = info[r2][0] if r2 >= 0 else None
-        out["reason_3"] = info[r3][0] if r3 >= 0 else None
+        out["reason_1"] = info[j1][0] if j1 >= 0 else None
+        out["reason_2"] = info[j2][0] if j2 >= 0 else None
+        out["reason_3"] = info[j3][0] if j3 >= 0 else None
         return out
 
     # ---------------------------------------------------------------- persistence
@@ -899,6 +914,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             sc.factor_ = float(data["factor"])
             sc.offset_ = float(data["offset"])
             sc._reason_info = [tuple(r) for r in data["reason_info"]]
+            sc._best_list = [float(sc.points_[c].max()) for c in sc.features_]
             sc.compiled_ = CompiledScorecard.from_dict(data["compiled"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"malformed scorecard description: {exc!r}") from exc
