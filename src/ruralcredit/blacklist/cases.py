@@ -60,8 +60,13 @@ def link_tables(links: Iterable[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
     orgs = list(dict.fromkeys(ids.normalize_uscc(x["organisation"]) for x in links))
     pid = {k: f"P{i}" for i, k in enumerate(people)}
     eid = {k: f"E{i}" for i, k in enumerate(orgs)}
-    names_p = {ids.normalize_resident_id(x["person"]): x.get("person_name", "某人") for x in links}
-    names_e = {ids.normalize_uscc(x["organisation"]): x.get("organisation_name", "某单位") for x in links}
+    names_p = {k: "某人" for k in people}
+    names_e = {k: "某单位" for k in orgs}
+    for x in links:  # a name given on any link of the person or organisation is kept
+        if x.get("person_name"):
+            names_p[ids.normalize_resident_id(x["person"])] = x["person_name"]
+        if x.get("organisation_name"):
+            names_e[ids.normalize_uscc(x["organisation"])] = x["organisation_name"]
     persons = pd.DataFrame({
         "person_id": [pid[k] for k in people], "id_number": people, "name": [names_p[k] for k in people],
         "household_id": pd.Series([None] * len(people), dtype=object), "relation": "none",
