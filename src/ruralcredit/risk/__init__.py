@@ -1,1 +1,14 @@
-"""Finance-risk early warning: rules, graph and anomaly signals, drift monitoring, cases (layer 4)."""
+"""Finance-risk early warning: rules, graph and anomaly signals, drift monitoring, cases (layer 4).
+
+预警 + 监测 + 分析 + 处置: :func:`scan` runs the warning rules of a policy pack (``kind: warning_rules``)
+over the tables as known on a date and returns a warnings frame with evidence;
+:class:`AnomalyDetector` scores unusual subjects; :func:`drift_warnings` turns score and feature
+drift (PSI, CSI) into warnings; :class:`CaseBook` carries warnings through monitoring, analysis and
+disposal in the store's hash-chained event log.
+"""
+
+from ruralcredit.risk.rules import SEVERITIES, Rule, WarningRules, load_rules
+from ruralcredit.risk.scan import scan
+from ruralcredit.risk.signals import SIGNALS
+
+__all__ = ["SEVERITIES", "SIGNALS", "Rule", "WarningRules", "load_rules", "scan"]
