@@ -617,3 +617,14 @@ def test_docs_pack_example_is_a_valid_pack() -> None:
 def test_docs_quick_start_runs() -> None:
     pytest.importorskip("ruralcredit.synth")
     exec(compile(_blocks("python")[0], str(DOCS), "exec"), {})
+
+
+def test_identifiers_must_be_text() -> None:
+    tables, scores = build_case(ONE, AS_OF)
+    with pytest.raises(InputError, match="text"):
+        rate_villages(scores.assign(subject_id=range(len(scores))), tables, ZHAOYANG, AS_OF)
+    with pytest.raises(InputError, match="text"):
+        rate_villages(scores, tables, ZHAOYANG, AS_OF, blacklisted=pd.Series([1, 2]))
+    with pytest.raises(InputError, match="text"):
+        rate_villages(scores, tables, ZHAOYANG, AS_OF,
+                      warnings=pd.DataFrame({"village_code": [530602100201], "category": ["mass_incident"]}))

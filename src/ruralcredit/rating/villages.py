@@ -412,8 +412,7 @@ def _check_scores(scores: Any) -> pd.DataFrame:
     ids = scores["subject_id"]
     if ids.isna().any():
         raise InputError(f"{int(ids.isna().sum())} row(s) without subject_id", argument="scores")
-    if pd.api.types.infer_dtype(ids, skipna=True) not in ("string", "empty"):
-        raise InputError("subject_id must be text (the households' subject_id)", argument="scores")
+    _require_text(ids, "scores", "subject_id")
     return scores
 
 
@@ -448,14 +447,17 @@ def _sum(index: np.ndarray, weights: np.ndarray, n: int, mask: np.ndarray) -> np
 
 
 def _text_array(values: Any) -> pa.ChunkedArray:
-    """Text keys as one Arrow type (missing values stay null)."""
+    """Text keys (checked to be text before) as one Arrow type; missing values stay null."""
+    if isinstance(values, pa.ChunkedArray):
+        return pc.cast(values, pa.large_string())
     if isinstance(values, pd.Series):
         values = values.array if pd.api.types.is_string_dtype(values.dtype) else values.to_numpy(dtype=object)
-    arr = pa.chunked_array([pa.array(values, from_pandas=True)]) if not isinstance(values, pa.ChunkedArray) \
-        else values
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
-        arr = pc.cast(arr, pa.large_string())
-    return pc.cast(arr, pa.large_string())
+    return pc.cast(pa.chunked_array([pa.array(values, from_pandas=True)]), pa.large_string())
+
+
+def _require_text(values: pd.Series, argument: str, column: str) -> None:
+    if values.notna().any() and pd.api.types.infer_dtype(values, skipna=True) != "string":
+        raise InputError(f"column {column!r} must hold text identifiers", argument=argument)
 
 
 def _positions(keys: Any, values: Any) -> np.ndarray:
@@ -548,6 +550,7 @@ def _blacklist_frame(blacklisted: Any, as_of: pd.Timestamp) -> pd.DataFrame | No
                          argument="blacklisted")
     if blacklisted["subject_id"].isna().any():
         raise InputError("rows without subject_id", argument="blacklisted")
+    _require_text(blacklisted["subject_id"], "blacklisted", "subject_id")
     active = _active_between(blacklisted, "listed_date", "delisted_date", as_of, "blacklisted")
     cols = ["subject_id", *(["reason"] if "reason" in blacklisted.columns else [])]
     return blacklisted.loc[active, cols].drop_duplicates().reset_index(drop=True)
@@ -566,6 +569,7 @@ def _warnings_frame(warnings: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
         raise InputError("needs a 'subject_id' or 'village_code' column", argument="warnings")
     nowhere = np.ones(len(warnings), dtype=bool)
     for c in where:
+        _require_text(warnings[c], "warnings", c)
         nowhere &= warnings[c].isna().to_numpy()
     if nowhere.any():
         raise InputError(f"{int(nowhere.sum())} warning(s) with neither subject_id nor village_code",
@@ -1078,7 +1082,8 @@ def rate_villages(scores: pd.DataFrame, tables: Any, criteria: VillageCriteria |
     ----------
     scores : pandas.DataFrame
         ``subject_id`` and ``grade`` (AAA/AA/A/B/C or a veto marker; missing = not rated), e.g.
-        a scorer's output. One row per subject; subjects that are not households are ignored.
+        a scorer's output. At most one row per subject of the tables (a second is an error);
+        rows of subjects that are not households of the tables are ignored.
     tables : mapping of table name to DataFrame, or a County
         ``villages`` and ``households`` always; ``loans`` when a criterion uses loan figures;
         ``repayments`` when the pack's ``on_time.basis`` is ``"repayments"``; ``enterprises`` and
