@@ -514,6 +514,28 @@ def test_results_do_not_depend_on_row_order(county: dict[str, pd.DataFrame], see
                                   build_features(county, subject_type, AS_OF))
 
 
+def test_object_text_columns_give_the_same_frame(county: dict[str, pd.DataFrame]) -> None:
+    as_object = {k: v.astype({c: object for c in v.columns if pd.api.types.is_string_dtype(v[c].dtype)})
+                 for k, v in county.items()}
+    for subject_type in ("household", "cooperative", "professional_manager"):
+        pd.testing.assert_frame_equal(build_features(as_object, subject_type, AS_OF),
+                                      build_features(county, subject_type, AS_OF))
+
+
+def test_empty_loan_book_and_empty_subject_sets(county: dict[str, pd.DataFrame]) -> None:
+    from ruralcredit.schema import TABLES
+
+    tables = dict(county)
+    for name in ("loans", "repayments", "guarantees"):
+        tables[name] = TABLES[name].empty()
+    f = build_features(tables, "household", AS_OF)
+    assert len(f) == 3
+    assert (f["bank_debt"] == 0).all() and (f["lenders_12m"] == 0).all() and not f["has_npl_now"].any()
+    assert f["worst_five_class_5y"].isna().all() and f["credit_history_months"].isna().all()
+    none = build_features(tables, "enterprise", "2009-12-31")  # before any enterprise was registered
+    assert len(none) == 0 and list(none.columns) == ["subject_id", *feature_names("enterprise")]
+
+
 # ------------------------------------------------------------------------------------------- errors
 
 
@@ -558,6 +580,17 @@ def test_broken_tables_are_schema_errors(county: dict[str, pd.DataFrame]) -> Non
     with pytest.raises(SchemaError) as err:
         build_features(tables, "household", AS_OF)
     assert err.value.problem == "missing_columns"
+
+
+def test_one_person_heading_two_households_is_refused_for_legal_representatives(
+        county: dict[str, pd.DataFrame]) -> None:
+    tables = dict(county)
+    hh = county["households"].copy()
+    hh.loc[hh["subject_id"] == "H3", "head_id_number"] = HEAD2  # P2, C1's representative, heads H2 too
+    tables["households"] = hh
+    with pytest.raises(SchemaError) as err:
+        build_features(tables, "cooperative", AS_OF)
+    assert err.value.table == "households" and err.value.problem == "duplicate_head"
 
 
 # ------------------------------------------------------------------------------------ synthetic county

@@ -59,19 +59,12 @@ _OPTIONAL: dict[str, tuple[str, ...]] = {
     "professional_manager": ("roles", "enterprises"),
 }
 _CREDIT_GROUP = ("loans", "repayments", "guarantees")
-_DAY_NS = 86_400 * 10**9
 _YEAR_DAYS = 365.25
 _MONTH_DAYS = _YEAR_DAYS / 12
 #: Overdue-day floors of the five-category classification (DOMAIN.md section 4): more than this many
 #: days overdue puts a loan at least in the class of that ordinal.
 _CLASS_FLOORS = ((0, 1), (90, 2), (270, 3), (360, 4))
 _NPL_ORDINAL = FIVE_CLASSES.index("substandard")
-_SURVEY_COLUMNS = (
-    "size", "labour_force", "head_education", "head_health", "annual_income", "operating_income",
-    "house_structure", "house_value", "land_mu", "livestock_units", "machinery_value", "vehicle_value",
-    "deposits", "other_assets", "informal_debt", "insurance_cover", "honours", "village_assessment",
-    "credit_report_status",
-)
 
 
 def build_features(tables: Any, subject_type: str, as_of: Any) -> pd.DataFrame:
@@ -108,7 +101,13 @@ def build_features(tables: Any, subject_type: str, as_of: Any) -> pd.DataFrame:
     Examples
     --------
     >>> from ruralcredit.features import build_features
-    >>> frame = build_features(county, "household", "2025-06-30")  # doctest: +SKIP
+    >>> from ruralcredit.synth import make_county
+    >>> county = make_county(households=300, seed=1)
+    >>> frame = build_features(county, "household", county.as_of)
+    >>> list(frame.columns[:3])
+    ['subject_id', 'head_age', 'head_education']
+    >>> len(frame) == len(county.households)
+    True
     """
     day = parse_as_of(as_of)
     if subject_type not in SUBJECT_TYPES:
@@ -425,8 +424,8 @@ def _household_features(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> dict[s
         v[~known] = np.nan
         return v
 
-    def cat(col: str, feature: str | None = None) -> np.ndarray:
-        v = _codes(h[col], FEATURES[feature or col].categories)
+    def cat(col: str) -> np.ndarray:  # the feature has the column's name
+        v = _codes(h[col], FEATURES[col].categories)
         v[~known] = -1
         return v
 
