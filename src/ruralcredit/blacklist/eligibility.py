@@ -240,7 +240,7 @@ class EligibilityResult:
                              "n_unknown": d["n_unknown"].to_numpy(dtype=np.int64), "outcomes": outcomes})
         run_id = f"E{uuid.uuid4().hex[:20]}"
         rows.insert(0, "run_id", run_id)
-        decisions_hash = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()).hexdigest()
+        decisions_hash = _decisions_digest(rows)
         rec = self.record
         run = {"run_id": run_id, "policy_id": rec["policy_id"], "policy_version": rec["policy_version"],
                "policy_hash": rec["policy_hash"], "as_of": pd.Timestamp(rec["as_of"]).date(),
@@ -277,9 +277,9 @@ def load_decisions(store: Store, run_id: str) -> EligibilityResult:
         ev = conn.execute(select(t.events.c.payload).where(t.events.c.seq == run["event_seq"])).scalar_one()
     df = pd.DataFrame(rows, columns=[c.name for c in t.el_decisions.columns]).astype(
         {"run_id": object, "subject_id": object, "outcomes": object})
+    df = df.sort_values("subject_id", kind="stable").reset_index(drop=True)  # not the database's collation
     want = json.loads(ev)
-    check = df.astype({"eligible": bool, "n_unmet": np.int64, "n_unknown": np.int64})
-    got = hashlib.sha256(pd.util.hash_pandas_object(check, index=False).to_numpy().tobytes()).hexdigest()
+    got = _decisions_digest(df)
     body = {k: v for k, v in run.items() if k not in ("recorded_at", "event_seq")}
     if got != want.get("decisions_hash") or hashlib.sha256(
             canonical_json(body).encode("utf-8")).hexdigest() != want.get("run_hash"):
@@ -304,6 +304,16 @@ def load_decisions(store: Store, run_id: str) -> EligibilityResult:
                                      "decided_at", "registry_version")}
     record.update(as_of=run["as_of"], conditions=conds, run_id=run_id)
     return EligibilityResult(decisions, details, record)
+
+
+def _decisions_digest(rows: pd.DataFrame) -> str:
+    """Hash of stored decision rows in a canonical form (sorted by subject, fixed dtypes)."""
+    canon = pd.DataFrame({
+        "run_id": rows["run_id"].astype("str"), "subject_id": rows["subject_id"].astype("str"),
+        "eligible": rows["eligible"].astype(bool), "n_unmet": rows["n_unmet"].astype(np.int64),
+        "n_unknown": rows["n_unknown"].astype(np.int64), "outcomes": rows["outcomes"].astype("str"),
+    }).sort_values("subject_id", kind="stable").reset_index(drop=True)
+    return _hash_frames({"el_decisions": canon})
 
 
 def _unique_labels(labels: list[str]) -> tuple[list[str], np.ndarray]:
