@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ruralcredit import ids
 from ruralcredit.errors import IdentifierError, InputError, SchemaError
@@ -20,6 +22,18 @@ def _is_text(s: pd.Series) -> np.ndarray:
     if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
         return np.ones(len(s), dtype=bool)
     return s.astype(object).map(lambda v: isinstance(v, str), na_action="ignore").fillna(True).to_numpy(dtype=bool)
+
+
+def isin(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """``values.isin(pool)`` for text keys as a bool array, through Arrow (pandas' Arrow-string ``isin``
+    converts the pool value by value; this stays vectorised). Missing values are never in the pool."""
+    def arrow(s: pd.Series) -> pa.ChunkedArray:
+        raw = s.array._pa_array if hasattr(s.array, "_pa_array") else pa.array(
+            s.astype(object).where(s.notna(), None).to_numpy(dtype=object), type=pa.large_string())
+        return pa.chunked_array(raw).cast(pa.large_string())
+
+    mask = pc.is_in(arrow(values), value_set=arrow(pool).combine_chunks(), skip_nulls=True)
+    return mask.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def normalise_subject(value: Any, kind: str | None = None) -> tuple[str, str]:
@@ -118,10 +132,10 @@ def id_column(df: pd.DataFrame, column: str, kind: str, table: str, key_column: 
     valid = present & ok & ~masked
     # valid 18-character codes are already canonical once stripped and upper-cased; only legacy
     # 15-digit resident ID numbers need the upgrade (validated once above, not again)
-    keys = text.astype(object).where(valid, None)
+    keys = text.where(valid)  # text dtype kept: no conversion to Python objects
     legacy = valid & (text.str.len() == 15).fillna(False).to_numpy(dtype=bool)
     if legacy.any():
-        keys[legacy] = ids.normalize_resident_ids(text[legacy]).to_numpy(dtype=object)
+        keys[legacy] = ids.normalize_resident_ids(text[legacy]).to_numpy()
     masked_text = pd.Series(None, index=df.index, dtype=object)
     if masked.any():
         masked_text[masked] = text[masked].to_numpy(dtype=object)

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import insert, select
 
 from ruralcredit.blacklist import joint as _joint
-from ruralcredit.blacklist._subjects import RESIDENT, USCC, id_column, subject_ids
+from ruralcredit.blacklist._subjects import RESIDENT, USCC, id_column, isin, subject_ids
 from ruralcredit.blacklist.vocabulary import CATEGORIES
 from ruralcredit.errors import InputError, PolicyError, SchemaError, StoreError
 from ruralcredit.packs import PolicyPack, load_pack
@@ -498,7 +498,7 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
         for column, kind in (("id_number", RESIDENT), ("uscc", USCC)):
             if column in subjects.columns:
                 k, _masked = id_column(subjects, column, kind, "subjects", "subject_id")
-                keys.append(k.to_numpy(dtype=object))
+                keys.append(k.reset_index(drop=True))
                 key_missing &= k.isna().to_numpy()
         if registry is not None:
             with registry.store.read() as conn:
@@ -520,11 +520,11 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
                         cat = listed["category"].astype(str)
                         mask |= (cat.eq(node) | cat.str.startswith(node + ".")).to_numpy(dtype=bool)
                     sel = listed[mask]
-                probe = pd.DataFrame({"pos": np.concatenate([np.arange(n)] * len(keys)) if keys else np.empty(0, int),
-                                      "key": np.concatenate(keys) if keys else np.empty(0, object)})
-                probe = probe[probe["key"].notna()]
+                key_all = pd.concat(keys, ignore_index=True) if keys else pd.Series([], dtype="str")
+                probe = pd.DataFrame({"pos": np.tile(np.arange(n), len(keys)), "key": key_all})
+                probe = probe[probe["key"].notna().to_numpy()]
                 # a hash-set test first, then the merge on the (few) subjects that hit
-                near = probe[probe["key"].isin(sel["subject_key"]).to_numpy()]
+                near = probe[isin(probe["key"], sel["subject_key"])]
                 direct = near.merge(sel[["subject_key", "listing_id"]], left_on="key", right_on="subject_key")
                 direct_ids = _join_ids(direct, n)
                 is_direct = direct_ids != ""
@@ -533,7 +533,7 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
                 if cond.joint:
                     if links is not None:
                         hits = _joint.derived_hits(sel, links, day, joint_rules)
-                        near = probe[probe["key"].isin(hits["hit_key"]).to_numpy()]
+                        near = probe[isin(probe["key"], hits["hit_key"])]
                         jh = near.merge(hits[["hit_key", "listing_id"]], left_on="key", right_on="hit_key")
                         joint_ids = _join_ids(jh, n)
                         is_joint = (joint_ids != "") & ~is_direct
@@ -596,7 +596,7 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
         "outcome": pd.Categorical.from_codes(outcomes.ravel(), list(OUTCOMES)),
         "reason_code": _labels([c.reason_code for c in conds], n),
         "legal_reference": _labels([c.legal_reference for c in conds], n),
-        "value": np.concatenate(values) if values else np.empty(0, dtype=object),
+        "value": pd.Series(np.concatenate(values) if values else np.empty(0, dtype=object), dtype=object),
     })
     record = {**desc, "input_hash": input_hash, "library_version": __version__, "decided_at": decided_at,
               "as_of": day.date().isoformat(), "registry_version": registry_version,
@@ -620,7 +620,11 @@ def _code_lists(mask: np.ndarray, codes: list[str]) -> pd.Categorical:
     k = len(codes)
     if k > 16:  # pragma: no cover - policies are small; keep the lookup table bounded
         raise PolicyError("an eligibility policy may have at most 16 conditions")
-    bits = (mask.astype(np.int64) << np.arange(k, dtype=np.int64)[:, None]).sum(axis=0)
-    uniq, inverse = np.unique(bits, return_inverse=True)
-    table = [";".join(c for j, c in enumerate(codes) if b >> j & 1) for b in uniq]  # distinct masks, distinct texts
-    return pd.Categorical.from_codes(inverse.astype(np.int32), table)
+    bits = np.zeros(mask.shape[1], dtype=np.int32)
+    for j in range(k):
+        bits |= mask[j].astype(np.int32) << j
+    used = np.flatnonzero(np.bincount(bits, minlength=1 << k))
+    remap = np.full(1 << k, -1, dtype=np.int32)
+    remap[used] = np.arange(len(used), dtype=np.int32)
+    table = [";".join(c for j, c in enumerate(codes) if b >> j & 1) for b in used]  # distinct masks, distinct texts
+    return pd.Categorical.from_codes(remap[bits], table)
