@@ -94,6 +94,11 @@ def test_bad_open_arguments_are_typed_errors(url, timeout):
         open_store(url, busy_timeout=timeout)
 
 
+def test_an_unopenable_database_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError):
+        open_store(tmp_path / "no" / "such" / "dir" / "x.db")
+
+
 def test_component_tables_and_versions(store):
     md = MetaData()
     Table("cases", md, Column("case_id", String(20), primary_key=True), Column("n", Integer))

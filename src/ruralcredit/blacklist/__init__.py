@@ -4,9 +4,11 @@
   bitemporal queries (``is_listed(subject, on=..., as_known_at=...)``), screening and joint punishment.
 - :func:`check_eligibility`: subsidy-eligibility decisions from dated policy packs, every condition
   met / unmet / unknown with its reason code and legal reference.
+- :func:`run_cases`: OpenFisca-style YAML cases (facts -> expected outcome per condition) for a policy.
 - :mod:`~ruralcredit.blacklist.vocabulary`: categories, severities, removal reasons.
 """
 
+from ruralcredit.blacklist.cases import run_cases
 from ruralcredit.blacklist.eligibility import (
     CONDITION_TYPES,
     EligibilityPolicy,
@@ -31,4 +33,5 @@ __all__ = [
     "Request",
     "check_eligibility",
     "load_decisions",
+    "run_cases",
 ]

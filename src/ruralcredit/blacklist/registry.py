@@ -809,10 +809,18 @@ class Registry:
             self.store.lock(conn)
             cur = self._frame(conn, None)
             due = cur[(cur["status"] == "active") & (cur["max_end"] <= pd.Timestamp(day))]
-            for r in due.itertuples(index=False):  # one event per state change
-                self._add_version(conn, r.listing_id, "expired", listed_from=r.listed_from.date(),
-                                  listed_to=r.listed_to.date(), reason="expired", note="", actor=by,
-                                  kind="listing.expired")
+            versions = [{"listing_id": lid, "status": "expired", "listed_from": f.date(), "listed_to": m.date(),
+                         "reason": "expired", "note": "", "actor": by}
+                        for lid, f, m in zip(due["listing_id"], due["listed_from"], due["listed_to"], strict=True)]
+            evs = self.store.append_events(conn, [  # one event per state change, appended together
+                {"actor": by, "kind": "listing.expired", "entity_id": v["listing_id"], "payload": {
+                    "status": "expired", "listed_from": v["listed_from"], "listed_to": v["listed_to"],
+                    "reason": "expired", "table": "bl_listing_versions", "row_hash": _row_hash(v)}}
+                for v in versions])
+            for v, ev in zip(versions, evs, strict=True):
+                v.update(recorded_at=ev.time, event_seq=ev.seq)
+            if versions:
+                conn.execute(insert(t.bl_listing_versions), versions)
             return due["listing_id"].tolist()
 
     # --- reading ---------------------------------------------------------------------------------------
