@@ -9,7 +9,9 @@ When a bank has repayment outcomes it fits the industry-standard scorecard:
    decreasing IV, a feature whose WOE correlates with an already kept one above ``max_correlation``
    (absolute Pearson) is dropped; optionally (``stepwise="forward"``) features are then added one at
    a time while the BIC improves;
-3. **logistic regression** of the event (``y == 1``, default) on the WOE columns. With the sign
+3. **logistic regression** of the event (``y == 1``, default) on the WOE columns (scikit-learn's
+   objective; with ``solver="auto"`` solved by Newton's method on the bin codes, see
+   :class:`_WoeDesign`, else by ``LogisticRegression`` itself). With the sign
    convention ``WOE = ln(non-event share / event share)`` every coefficient should be negative;
    with ``sign_check=True`` (default) the feature with the largest non-negative coefficient is
    dropped and the model refitted until all are negative;
@@ -105,11 +107,9 @@ def _make_logreg(C: float, penalty: str | None, solver: str, max_iter: int) -> L
 
 def _reason_texts(template: Any) -> dict[str, tuple[str, str, str]]:
     """feature -> (reason code, Chinese text, English text)."""
+    from ruralcredit.features import FEATURES  # layer 2: the catalogue's texts
+
     out: dict[str, tuple[str, str, str]] = {}
-    try:
-        from ruralcredit.features import FEATURES
-    except ImportError:  # pragma: no cover - the catalogue ships with the package
-        FEATURES = {}
     for name, spec in FEATURES.items():
         out[name] = (name, spec.description_zh, spec.description_en)
     if template is None:
