@@ -17,7 +17,7 @@ USCC = "uscc"
 _MASKED_RE = r"[0-9*]{17}[0-9X*]"
 
 
-def _is_text(s: pd.Series) -> np.ndarray:
+def is_text(s: pd.Series) -> np.ndarray:
     """Mask of the entries that are text (missing entries count as text); C-speed when the column is all text."""
     if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
         return np.ones(len(s), dtype=bool)
@@ -102,7 +102,7 @@ def id_column(df: pd.DataFrame, column: str, kind: str, table: str, key_column: 
     """
     s = df[column]
     present = s.notna().to_numpy()
-    bad_type = present & ~_is_text(s)
+    bad_type = present & ~is_text(s)
     if bad_type.any():
         raise SchemaError("identifiers must be text", table=table, columns=[column],
                           keys=df.loc[bad_type, key_column].head(20).tolist(), count=int(bad_type.sum()),
@@ -158,7 +158,7 @@ def subject_ids(df: pd.DataFrame, table: str, column: str = "subject_id") -> pd.
     if missing.any():
         raise SchemaError("missing values are not allowed", table=table, columns=[column],
                           keys=df.index[missing][:20].tolist(), count=int(missing.sum()), problem="null")
-    is_str = _is_text(s)
+    is_str = is_text(s)
     if not is_str.all():
         raise SchemaError("expected text values", table=table, columns=[column],
                           keys=df.index[~is_str][:20].tolist(), count=int((~is_str).sum()), problem="dtype")

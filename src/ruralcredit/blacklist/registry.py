@@ -401,7 +401,7 @@ class Registry:
         PolicyError
             When no blacklist policy covers an effective date.
         """
-        from ruralcredit.blacklist._subjects import id_column
+        from ruralcredit.blacklist._subjects import id_column, is_text
         from ruralcredit.blacklist.vocabulary import leaf_categories
         from ruralcredit.errors import SchemaError
 
@@ -437,9 +437,10 @@ class Registry:
                 key[has], kind[has] = keys[has], k
         fail(key.isna().to_numpy(), ["id_number", "uscc"], "missing identifier", "null")
         for c in ("name", "legal_basis", "source_institution", "document_number"):
-            v = df[c].astype(object)
-            fail(~v.map(lambda x: isinstance(x, str) and bool(x.strip())).to_numpy(bool), [c],
-                 "must be non-empty text", "null")
+            v = df[c]
+            fail(~is_text(v), [c], "must be text", "dtype")
+            filled = pd.Series(v.astype(object).where(v.notna(), "").to_numpy(dtype=object), dtype="str")
+            fail((filled.str.strip().str.len() == 0).to_numpy(bool), [c], "must be non-empty text", "null")
         fail(~df["category"].isin(leaf_categories()).to_numpy(), ["category"],
              f"unknown category; known: {leaf_categories()}", "allowed")
         fail(~df["severity"].isin(list(SEVERITIES)).to_numpy(), ["severity"], f"unknown severity; known: "
@@ -950,7 +951,7 @@ class Registry:
                 refs[sel] = ids.pseudonymize_series(out.loc[sel, "subject_key"], self.store.pseudonym_key,
                                                     kind=kind).to_numpy(dtype=object)  # type: ignore[arg-type]
         out.insert(2, "subject_ref", refs.to_numpy(dtype=object))
-        out.insert(5, "category_zh", out["category"].map(lambda c: CATEGORIES[c].zh))
+        out.insert(5, "category_zh", out["category"].map({code: c.zh for code, c in CATEGORIES.items()}))
         return out.drop(columns=["subject_key"]).reset_index(drop=True)
 
     def is_listed(self, subject: str, *, on: Any, as_known_at: Any = None, id_kind: str | None = None) -> bool:
