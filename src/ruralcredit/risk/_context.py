@@ -6,7 +6,10 @@ Rules (the same as :mod:`ruralcredit.features.build`, nothing dated after ``as_o
   so the loan is open on that day;
 - days overdue on a day *d* come from the instalments: the oldest instalment due on or before *d* and
   not paid by *d* (a payment after *d* counts as unpaid on *d*); a loan without instalment rows uses
-  its snapshot (``overdue_days``) when ``snapshot_date <= d``, else its status is unknown (no warning);
+  its snapshot (``overdue_days``) when ``snapshot_date <= d``; a snapshot taken after *d* (but by
+  ``as_of``) dates the start of its arrears, ``snapshot_date - overdue_days``, so the loan was
+  ``d - start`` days overdue on *d* if that start came before *d*; a snapshot after ``as_of`` is never
+  used, and a loan with neither has an unknown status (no warning);
 - the five-category class on *d* is the worse of the overdue-day floor (DOMAIN.md section 4) and the
   snapshot class when ``snapshot_date <= d``;
 - a balance on *d* is the snapshot balance when ``snapshot_date <= d``, else the amount lent less the
@@ -217,6 +220,8 @@ class Context:
         is_open = issued & ((closed > day) | (closed >= NEVER))
         snap = L["snapshot"].to_numpy()
         snap_known = (snap <= day) & issued
+        # a snapshot taken after ``day`` but by as_of still tells when its arrears began
+        snap_later = (snap > day) & (snap <= self.day) & issued
         first_unpaid = np.full(n, NEVER, dtype=np.int64)
         repaid = np.zeros(n)
         has_rows = np.zeros(n, dtype=bool)
@@ -234,7 +239,11 @@ class Context:
         so = L["snap_overdue"].to_numpy()
         overdue = np.where(use_snap, so, overdue)
         start = np.where(use_snap, np.where(so > 0, snap - so, NEVER), start)
-        known = has_rows | snap_known
+        back = ~has_rows & snap_later
+        began = snap - so
+        overdue = np.where(back, np.where((so > 0) & (began < day), day - began, 0), overdue)
+        start = np.where(back, np.where((so > 0) & (began < day), began, NEVER), start)
+        known = has_rows | snap_known | snap_later
         overdue = np.where(is_open & known, overdue, 0)
         start = np.where(is_open & known & (overdue > 0), start, NEVER)
         balance = np.where(snap_known, L["snap_balance"].to_numpy(),

@@ -133,7 +133,7 @@ def guarantor_receives_funds(ctx: Context, p: Mapping[str, Any]) -> pd.DataFrame
         amount_to_guarantor=("amount", "sum"), loan_amount=("loan_amount", "first"),
         borrower_id=("borrower_id", "first"), borrower_type=("borrower_type", "first")).reset_index()
     per["amount_to_guarantor"] = per["amount_to_guarantor"].round(2)
-    per["value"] = np.round(per["amount_to_guarantor"].to_numpy() / per["loan_amount"].to_numpy(), 4)
+    per["value"] = per["amount_to_guarantor"].to_numpy() / per["loan_amount"].to_numpy()
     per["guarantor_id"] = per["counterparty_party"]
     per["key"] = per["loan_id"] + "|" + per["guarantor_id"]
     rows = pd.concat([per.assign(subject_id=per["borrower_id"], subject_type=per["borrower_type"], role="borrower"),
@@ -202,7 +202,7 @@ def loan_misuse(ctx: Context, p: Mapping[str, Any]) -> pd.DataFrame:
         misused_amount=("amount", "sum"), loan_amount=("loan_amount", "first"), purpose=("purpose", "first"),
         subject_id=("borrower_id", "first"), subject_type=("borrower_type", "first")).reset_index()
     per["misused_amount"] = per["misused_amount"].round(2)
-    per["value"] = np.round(np.minimum(per["misused_amount"].to_numpy() / per["loan_amount"].to_numpy(), 1.0), 4)
+    per["value"] = np.minimum(per["misused_amount"].to_numpy() / per["loan_amount"].to_numpy(), 1.0)
     ind = listed(bad, ["loan_id"], "industry").rename(columns={"industrys": "payee_industries"})
     names = listed(bad, ["loan_id"], "counterparty_name").rename(columns={"counterparty_names": "payees"})
     per = per.merge(ind.drop(columns="n_industrys"), on="loan_id").merge(
@@ -254,7 +254,7 @@ def relending(ctx: Context, p: Mapping[str, Any]) -> pd.DataFrame:
         amount_to_individuals=("amount", "sum"), loan_amount=("loan_amount", "first"),
         subject_id=("borrower_id", "first"), subject_type=("borrower_type", "first")).reset_index()
     per["amount_to_individuals"] = per["amount_to_individuals"].round(2)
-    per["share"] = np.round(per["amount_to_individuals"].to_numpy() / per["loan_amount"].to_numpy(), 4)
+    per["share"] = per["amount_to_individuals"].to_numpy() / per["loan_amount"].to_numpy()
     rec = listed(use, ["loan_id"], "individual_key").rename(columns={"individual_keys": "recipients",
                                                                     "n_individual_keys": "value"})
     per = per.merge(rec, on="loan_id")

@@ -203,7 +203,7 @@ def guarantee_exposure(ctx: Context, p: Mapping[str, Any]) -> pd.DataFrame:
     if per.empty:
         return empty(cols)
     floor = float(p["min_net_assets"])
-    per["value"] = np.round(per["exposure"].to_numpy() / np.maximum(per["net_assets"].to_numpy(), floor), 4)
+    per["value"] = per["exposure"].to_numpy() / np.maximum(per["net_assets"].to_numpy(), floor)
     bor = listed(g, ["party"], "borrower_id").set_index("party")
     per = per.join(bor).rename(columns={"borrower_ids": "borrowers", "n_borrower_ids": "n_borrowers"})
     out = per.reset_index().rename(columns={"party": "subject_id"})

@@ -199,7 +199,7 @@ def evasion_candidate(ctx: Context, p: Mapping[str, Any]) -> pd.DataFrame:
         facts[c] = v
         if c in pay_cols:
             ability += v
-    per["value"] = np.round(ability / per["overdue_balance"].to_numpy(), 4)
+    per["value"] = ability / per["overdue_balance"].to_numpy()
     per["assets"] = pd.DataFrame(facts).round(2).to_dict("records")
     loans = listed(items, ["subject_id"], "loan_id").rename(columns={"loan_ids": "loans", "n_loan_ids": "n_loans"})
     per = per.merge(loans, on="subject_id")
@@ -213,7 +213,7 @@ def evasion_candidate(ctx: Context, p: Mapping[str, Any]) -> pd.DataFrame:
         got = m.groupby("subject_id", sort=True)["amount"].sum().round(2)
         moved = got.reindex(per["subject_id"]).fillna(0.0).to_numpy()
     per["moved_to_individuals"] = moved
-    per["moved_share"] = np.round(moved / per["overdue_balance"].to_numpy(), 4)
+    per["moved_share"] = moved / per["overdue_balance"].to_numpy()
     per["key"] = per["loans"].map(lambda x: ",".join(x))
     return per.drop(columns=["party", "start"])
 
