@@ -628,3 +628,18 @@ def test_identifiers_must_be_text() -> None:
     with pytest.raises(InputError, match="text"):
         rate_villages(scores, tables, ZHAOYANG, AS_OF,
                       warnings=pd.DataFrame({"village_code": [530602100201], "category": ["mass_incident"]}))
+
+
+def test_registry_categories_and_listing_dates_drive_the_evasion_veto() -> None:
+    tables, scores = build_case(ONE, AS_OF)
+    sid = household_id("530602100201", 0)
+    listed = pd.DataFrame({"subject_id": [sid], "category": ["debt.malicious_evasion"]})
+    v = rate_villages(scores, tables, ZHAOYANG, AS_OF, blacklisted=listed, warnings=pd.DataFrame(
+        {"subject_id": pd.Series([], dtype=object), "category": pd.Series([], dtype=object)}))
+    assert v.summary["vetoed"].iloc[0] and not v.summary["credit_village"].iloc[0]
+    other = listed.assign(category="debt.fraud_evasion_not")
+    assert not rate_villages(scores, tables, ZHAOYANG, AS_OF, blacklisted=other).summary["vetoed"].iloc[0]
+    delisted = listed.assign(delisted_date=pd.Timestamp(AS_OF))
+    assert not rate_villages(scores, tables, ZHAOYANG, AS_OF, blacklisted=delisted).summary["vetoed"].iloc[0]
+    future = listed.assign(listed_date=pd.Timestamp(AS_OF) + pd.Timedelta(days=1))
+    assert not rate_villages(scores, tables, ZHAOYANG, AS_OF, blacklisted=future).summary["vetoed"].iloc[0]

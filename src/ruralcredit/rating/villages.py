@@ -552,8 +552,14 @@ def _blacklist_frame(blacklisted: Any, as_of: pd.Timestamp) -> pd.DataFrame | No
         raise InputError("rows without subject_id", argument="blacklisted")
     _require_text(blacklisted["subject_id"], "blacklisted", "subject_id")
     active = _active_between(blacklisted, "listed_date", "delisted_date", as_of, "blacklisted")
-    cols = ["subject_id", *(["reason"] if "reason" in blacklisted.columns else [])]
-    return blacklisted.loc[active, cols].drop_duplicates().reset_index(drop=True)
+    # the reason of a listing: a ``reason`` column, or the registry's ``category`` (``debt.malicious_evasion``)
+    reason = "reason" if "reason" in blacklisted.columns else "category" if "category" in blacklisted.columns \
+        else None
+    out = blacklisted.loc[active, ["subject_id", *([reason] if reason else [])]]
+    if reason:
+        out = out.rename(columns={reason: "reason"})
+        _require_text(out["reason"], "blacklisted", reason)
+    return out.drop_duplicates().reset_index(drop=True)
 
 
 def _warnings_frame(warnings: Any, as_of: pd.Timestamp) -> pd.DataFrame | None:
@@ -705,7 +711,9 @@ def _event_figures(blacklist: pd.DataFrame | None, warnings: pd.DataFrame | None
             if r == "*":
                 mask = inside & distinct
             elif "reason" in bl.columns:
-                mask = inside & (bl["reason"] == r).to_numpy(dtype=bool, na_value=False)
+                listed = _text_array(bl["reason"])
+                same = pc.or_(pc.equal(listed, r), pc.ends_with(listed, "." + r))  # a category path ends with it
+                mask = inside & pc.fill_null(same, False).to_numpy(zero_copy_only=False).astype(bool)
             else:
                 mask = None  # reasons unknown: this source cannot be used for this veto
             out[_reason_column(r)] = _count(np.maximum(bvi, 0), nv, mask) if mask is not None else zeros
@@ -1098,8 +1106,9 @@ def rate_villages(scores: pd.DataFrame, tables: Any, criteria: VillageCriteria |
         The previous village rating: gives the NPL ratio change and consecutive credit years.
     blacklisted : DataFrame or Series, optional
         Blacklisted subjects: a Series of ``subject_id`` or a frame with ``subject_id`` and
-        optional ``reason``, ``listed_date`` and ``delisted_date`` (only listings active on
-        ``as_of`` count). Subjects outside the tables given are not counted.
+        optional ``reason`` (or the registry's ``category``: ``debt.malicious_evasion`` matches
+        the reason ``malicious_evasion``), ``listed_date`` and ``delisted_date`` (only listings
+        active on ``as_of`` count). Subjects outside the tables given are not counted.
     warnings : DataFrame, optional
         Open warnings: ``category`` (or ``rule``) and ``subject_id`` and/or ``village_code`` (a
         village-level event such as a mass incident), optional ``raised_date`` / ``closed_date``.
