@@ -1,0 +1,184 @@
+"""Tests of the scorer protocol (ruralcredit.models.protocol): the three scorers are interchangeable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ruralcredit.errors import InputError, ModelError
+from ruralcredit.features import build_features
+from ruralcredit.models import ExpertScorecard, Scorecard, load, save
+from ruralcredit.models.gbm import GbmScorer
+from ruralcredit.models.protocol import (
+    SCORE_COLUMNS,
+    Scorer,
+    check_scorer,
+    required_features,
+    scorer_grade_scale,
+)
+from ruralcredit.synth import make_county
+from ruralcredit.templates import load_template
+
+AS_OF = "2026-06-30"
+
+
+@pytest.fixture(scope="module")
+def county_data() -> tuple[pd.DataFrame, np.ndarray]:
+    county = make_county(households=800, seed=5, as_of=AS_OF)
+    feats = build_features(county, "household", county.as_of)
+    truth = county.truth["defaults"].set_index("subject_id")
+    y = truth.loc[feats["subject_id"], "default_12m"].to_numpy().astype(int)
+    return feats, y
+
+
+@pytest.fixture(scope="module")
+def scorers(county_data) -> dict[str, Any]:
+    feats, y = county_data
+    tpl = load_template("household", AS_OF)
+    return {
+        "expert": ExpertScorecard(tpl).fit(),
+        "gbm": GbmScorer(template=tpl, n_estimators=60, num_leaves=7, early_stopping_rounds=15).fit(feats, y),
+        # the statistical scorecard put on the same 100-point scale and grades as the other two
+        "scorecard": Scorecard(template=tpl, grade_scale=tpl.grade_scale, pdo=10, base_score=60,
+                               base_odds=19).fit(feats, y),
+    }
+
+
+@pytest.fixture(scope="module")
+def sample(county_data) -> pd.DataFrame:
+    # a feature frame as services hold it: every feature plus the external veto flag
+    return county_data[0].head(60).assign(blacklisted=False)
+
+
+@pytest.mark.parametrize("name", ["expert", "gbm"])
+def test_scorer_keeps_the_protocol(scorers, sample, name):
+    scorer = scorers[name]
+    assert isinstance(scorer, Scorer)
+    check_scorer(scorer, sample)
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "Scorecard does not conform yet: score_record returns only score, pd and reason codes (no subject_id, "
+    "grade, reason texts or scorer columns); score() refuses columns unseen at fit (e.g. the blacklisted "
+    "veto flag); scores outside the grade scale's 0..max_score make GradeScale.assign raise instead of "
+    "being clipped; without grade_scale the grade is None; a subject with fewer than three reasons gets "
+    "None, not ''"))
+def test_statistical_scorecard_keeps_the_protocol(scorers, sample):
+    check_scorer(scorers["scorecard"], sample)
+
+
+@pytest.mark.parametrize("name", ["expert", "gbm"])
+def test_scorers_are_interchangeable_downstream(scorers, sample, name, tmp_path):
+    """What a caller does with 'a scorer' works the same for each: frame, credit households, record,
+    save and load."""
+    scorer = scorers[name]
+    out = scorer.score(sample)
+    assert set(SCORE_COLUMNS) <= set(out.columns)
+    scale = scorer_grade_scale(scorer)
+    credit = scale.is_credit(out["grade"])
+    assert credit.dtype == bool and len(credit) == len(sample)
+    rec = scorer.score_record(sample.iloc[0].to_dict())
+    assert {c: rec[c] for c in ("subject_id", "grade", "reason_1")} == \
+        {c: out[c].astype(object).iloc[0] for c in ("subject_id", "grade", "reason_1")}
+    again = load(save(scorer, tmp_path / f"{name}.rcmodel.json"))
+    pd.testing.assert_frame_equal(again.score(sample), out)
+
+
+def test_required_features(scorers):
+    expert, gbm = scorers["expert"], scorers["gbm"]
+    assert "blacklisted" in required_features(expert) and "head_age" in required_features(expert)
+    assert required_features(gbm) == list(gbm.feature_names_in_)
+    assert "subject_id" not in required_features(gbm)
+    with pytest.raises(ModelError, match="names no input"):
+        required_features(object())
+
+
+# -- check_scorer catches each broken rule -------------------------------------------------------------------
+class _Broken:
+    """A GBM scorer wrapper that breaks one rule of the protocol."""
+
+    def __init__(self, inner: GbmScorer, fault: str) -> None:
+        self.inner = inner
+        self.fault = fault
+        self.feature_names_in_ = inner.feature_names_in_
+        self.grade_scale_ = inner.grade_scale_
+
+    def score(self, features: pd.DataFrame) -> pd.DataFrame:
+        out = self.inner.score(features)
+        f = self.fault
+        if f == "drop_column":
+            return out.drop(columns="reason_2_en")
+        if f == "no_identity":
+            return out.drop(columns=["scorer_id", "scorer_version"])
+        if f == "sorted_rows":
+            return out.sort_values("score").reset_index(drop=True)
+        if f == "pd_out_of_range":
+            return out.assign(pd=out["pd"] * 3)
+        if f == "some_pd_missing":
+            return out.assign(pd=out["pd"].where(out.index % 2 == 0))
+        if f == "missing_grade":
+            return out.assign(grade=out["grade"].astype(object).where(out.index > 0, None))
+        if f == "grade_off_scale":
+            return out.assign(grade="Z")
+        if f == "none_reason":
+            return out.assign(reason_3=None)
+        if f == "code_without_text":
+            return out.assign(reason_1="X1", reason_1_en="")
+        if f == "order_dependent":
+            return out.assign(score=out["score"] + np.arange(len(out)) * 0.5)
+        return out
+
+    def score_record(self, record: dict) -> dict:
+        one = self.inner.score_record(record)
+        if self.fault == "record_differs":
+            one["score"] += 1.0
+        if self.fault == "record_lacks_keys":
+            del one["reason_1_zh"]
+        return one
+
+    def to_dict(self) -> dict:
+        return self.inner.to_dict()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Any:
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize(("fault", "message"), [
+    ("drop_column", "lacks columns ['reason_2_en']"),
+    ("no_identity", "no identity columns"),
+    ("sorted_rows", "subject_id differs"),
+    ("pd_out_of_range", "pd outside"),
+    ("some_pd_missing", "pd is missing for some rows only"),
+    ("missing_grade", "grade is missing"),
+    ("grade_off_scale", "not on the scorer's grade scale"),
+    ("none_reason", "reason_3 has missing"),
+    ("code_without_text", "reason_1_en is empty where reason_1 has a code"),
+    ("order_dependent", "score changes with the row order"),
+    ("record_differs", "score_record differs from the score frame in ['score'"),
+    ("record_lacks_keys", "score_record lacks keys ['reason_1_zh']"),
+])
+def test_check_scorer_names_what_is_broken(scorers, sample, fault, message):
+    with pytest.raises(ModelError) as info:
+        check_scorer(_Broken(scorers["gbm"], fault), sample, check_persistence=False)
+    assert any(message in p for p in info.value.details["problems"]), info.value.details["problems"]
+
+
+def test_check_scorer_checks_persistence(scorers, sample):
+    # a class outside ruralcredit, not registered: save works, load refuses it
+    with pytest.raises(ModelError, match="save/load failed"):
+        check_scorer(_Broken(scorers["gbm"], "none"), sample)
+
+
+def test_check_scorer_refuses_non_scorers_and_bad_samples(scorers, sample):
+    with pytest.raises(ModelError, match="not a scorer"):
+        check_scorer(object(), sample)
+    with pytest.raises(InputError, match="subject_id"):
+        check_scorer(scorers["gbm"], sample.drop(columns="subject_id"))
+    with pytest.raises(InputError, match="unique"):
+        check_scorer(scorers["gbm"], pd.concat([sample.head(2), sample.head(2)]))
+    with pytest.raises(InputError, match="lacks columns"):
+        check_scorer(scorers["expert"], sample.drop(columns="blacklisted"))
