@@ -314,7 +314,7 @@ def build_features_dask(tables: Any, subject_type: str, as_of: Any, *, npartitio
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
-def score_dask(features: dd.DataFrame, scorer: Any) -> dd.DataFrame:
+def score_dask(features: dd.DataFrame, scorer: Any, *, meta: pd.DataFrame | None = None) -> dd.DataFrame:
     """Score a Dask feature frame partition by partition with any scorer's ``score(frame)``.
 
     Parameters
@@ -326,6 +326,10 @@ def score_dask(features: dd.DataFrame, scorer: Any) -> dd.DataFrame:
         A fitted scorer with ``score(frame) -> DataFrame`` (e.g.
         :class:`~ruralcredit.models.ExpertScorecard`, :class:`~ruralcredit.models.Scorecard`). It is
         sent once to each worker.
+    meta : DataFrame, optional
+        An empty frame with the scorer's output columns and dtypes. By default the scorer is
+        tried on an empty frame of the features' columns, then (a scorer that refuses empty input,
+        e.g. a statistical :class:`~ruralcredit.models.Scorecard`) on two made-up rows.
 
     Returns
     -------
@@ -339,7 +343,7 @@ def score_dask(features: dd.DataFrame, scorer: Any) -> dd.DataFrame:
         ``features`` is not a Dask DataFrame.
     ModelError
         ``scorer`` has no callable ``score``, or the scorer refuses the features (e.g. a column it
-        reads is absent): the scorer is tried on an empty frame of the same columns here.
+        reads is absent), found here before anything is computed.
     """
     dd = _import_dask()
     import dask
@@ -350,7 +354,8 @@ def score_dask(features: dd.DataFrame, scorer: Any) -> dd.DataFrame:
                          argument="features", value=type(features).__name__)
     if not callable(getattr(scorer, "score", None)):
         raise ModelError(f"scorer {type(scorer).__name__} has no score(frame) method")
-    meta = scorer.score(make_meta(features))
+    if meta is None:
+        meta = _score_meta(scorer, make_meta(features))
     if not isinstance(meta, pd.DataFrame):
         raise ModelError(f"{type(scorer).__name__}.score must return a DataFrame, got {type(meta).__name__}")
     meta = clear_known_categories(meta)
@@ -638,6 +643,19 @@ def _empty_features(subject_type: str, day: pd.Timestamp) -> pd.DataFrame:
     """The (empty) feature frame of a type: the meta of every Dask result."""
     empty = {name: TABLES[name].empty() for name in tables_needed(subject_type)}
     return build_features(empty, subject_type, day)
+
+
+def _score_meta(scorer: Any, empty: pd.DataFrame) -> Any:
+    """The scorer's output on an empty frame, else on dask's two made-up rows; the first error else."""
+    from dask.dataframe.utils import meta_nonempty
+
+    try:
+        return scorer.score(empty)
+    except Exception as first:
+        try:
+            return scorer.score(meta_nonempty(empty)).iloc[:0]
+        except Exception:
+            raise first from None
 
 
 def _score_partition(part: pd.DataFrame, scorer: Any) -> pd.DataFrame:
