@@ -17,6 +17,7 @@ Protected attributes (ethnicity 民族, gender, religion) are declared here with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ruralcredit.errors import SchemaError
+from ruralcredit.errors import ModelError, SchemaError
 
 __all__ = [
     "BORROWER_TYPES",
@@ -37,6 +38,8 @@ __all__ = [
     "Reference",
     "TableSchema",
     "parse_as_of",
+    "check_no_protected",
+    "is_protected_name",
     "protected_columns",
     "validate",
     "validate_all",
@@ -528,6 +531,45 @@ def protected_columns() -> dict[str, list[str]]:
         if cols:
             out[t.name] = cols
     return out
+
+
+# Name stems of protected attributes in English, pinyin and Chinese; "sex", "race" and "nation" only as
+# whole words, so that "essex_loans" or "national_honours" are not caught.
+_PROTECTED_RE = re.compile(r"ethnic|minzu|gender|xingbie|religio|zongjiao|民族|性别|宗教|(^|[^a-z])(sex|race|"
+                           r"nation|nationality)([^a-z]|$)", re.IGNORECASE)
+
+
+def is_protected_name(name: str) -> bool:
+    """Whether a column or feature name denotes a protected attribute (ethnicity, gender, religion).
+
+    True for the schema's declared protected columns and for any name containing a protected stem
+    (``head_ethnicity``, ``gender_code``, ``民族``).
+    """
+    text = str(name)
+    declared = {c for cols in protected_columns().values() for c in cols}
+    return text in declared or bool(_PROTECTED_RE.search(text))
+
+
+def check_no_protected(names: Iterable[str], where: str) -> None:
+    """Raise :class:`~ruralcredit.errors.ModelError` if any of ``names`` is a protected attribute.
+
+    Every scorer calls it on its inputs when fitted, and templates refuse such inputs too: protected
+    attributes are kept only to audit fairness (DESIGN.md section 8).
+
+    Parameters
+    ----------
+    names : iterable of str
+        Input column (feature) names.
+    where : str
+        What is being fitted or built, for the message (e.g. ``"Scorecard.fit"``).
+    """
+    bad = sorted({str(n) for n in names if is_protected_name(str(n))})
+    if bad:
+        raise ModelError(
+            f"{where}: protected attribute(s) {bad} cannot be model inputs; they are kept only to audit "
+            "fairness (pass them as `groups` to fairness_report instead)",
+            columns=bad,
+        )
 
 
 def _row_keys(df: pd.DataFrame, schema: TableSchema, mask: np.ndarray | pd.Series) -> list[Any]:

@@ -36,8 +36,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ruralcredit.catalog import FEATURES, feature_names
 from ruralcredit.errors import InputError, SchemaError
-from ruralcredit.features.catalog import FEATURES, feature_names
 from ruralcredit.schema import CREDIT_REPORT, FIVE_CLASSES, SUBJECT_TYPES, parse_as_of, validate_all
 
 __all__ = ["build_features"]

@@ -3,7 +3,7 @@
 from ruralcredit.models import metrics
 from ruralcredit.models.binning import BinningProcess, OptimalBinning
 from ruralcredit.models.compiled import CompiledFeature, CompiledScorecard, ScoreToPD
-from ruralcredit.models.expert import ExpertScorecard
+from ruralcredit.models.expert import ExpertScorecard, compile_template
 from ruralcredit.models.fairness import FairnessReport, fairness_report
 from ruralcredit.models.gbm import GbmScorer
 from ruralcredit.models.model_card import ModelCard, household_groups, model_card
@@ -17,6 +17,7 @@ __all__ = [
     "CompiledFeature",
     "CompiledScorecard",
     "ExpertScorecard",
+    "compile_template",
     "FairnessReport",
     "GbmScorer",
     "ModelCard",

@@ -44,11 +44,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ruralcredit.errors import ModelError
-from ruralcredit.models.compiled import MISSING, UNSEEN
+from ruralcredit.models.compiled import MISSING, UNSEEN, CompiledFeature, CompiledScorecard
 from ruralcredit.models.protected import check_no_protected
 from ruralcredit.templates import Template, load_template
 
-__all__ = ["ExpertScorecard"]
+__all__ = ["ExpertScorecard", "compile_template"]
 
 _NA: Any = pd.NA
 
@@ -122,7 +122,7 @@ class ExpertScorecard(BaseEstimator):
             raise ModelError(f"n_reasons must be a positive integer, got {self.n_reasons!r}")
         check_no_protected(template.input_columns, "ExpertScorecard.fit (template inputs)")
         self.template_ = template
-        self.compiled_ = template.compile()
+        self.compiled_ = compile_template(template)
         self.grade_scale_ = template.grade_scale
         self.indicator_codes_ = [i.code for i in template.indicators]
         self.input_columns_ = template.input_columns
@@ -447,3 +447,32 @@ def _set_bits(u: int, names: list[str]) -> list[str]:
         out.append(names[low.bit_length() - 1])
         u ^= low
     return out
+
+
+def compile_template(template: Template) -> CompiledScorecard:
+    """The template as a :class:`~ruralcredit.models.compiled.CompiledScorecard`.
+
+    One compiled feature per indicator, named after the feature it reads, in indicator order;
+    base points 0; no PD map. Numeric bands become edges (the bands' inner bounds) with the
+    valid range enforced; categorical maps become categories, unseen ones scored as missing
+    and flagged.
+    """
+    feats = []
+    for ind in template.payload.indicators:
+        labels = tuple(ind.band_labels())
+        if ind.bands is not None:
+            feats.append(CompiledFeature(
+                name=ind.feature, kind="numeric",
+                edges=tuple(float(b.lower) for b in ind.bands[1:]),  # type: ignore[arg-type]
+                points=tuple(b.points for b in ind.bands), missing_points=ind.missing_points,
+                valid_range=ind.valid_range if ind.valid_range != (None, None) else None,
+                labels=labels))
+        else:
+            cats = ind.categories or {}
+            feats.append(CompiledFeature(
+                name=ind.feature, kind="categorical", categories=tuple(cats), points=tuple(cats.values()),
+                missing_points=ind.missing_points, unseen_policy="missing", labels=labels))
+    return CompiledScorecard(features=tuple(feats), base_points=0.0, name=template.id, version=template.version,
+                             meta={"kind": "expert", "template_hash": template.policy_hash,
+                                   "subject_type": template.subject_type,
+                                   "indicator_codes": [i.code for i in template.payload.indicators]})

@@ -5,7 +5,7 @@ payload lists
 
 * ``categories`` with their maximum points (basic facts, assets, operation and income, debt, credit
   record, moral / village assessment for households; DOMAIN.md section 2), adding up to the scale;
-* ``indicators``: each reads one feature of :mod:`ruralcredit.features.catalog` and maps it to points
+* ``indicators``: each reads one feature of :mod:`ruralcredit.catalog` and maps it to points
   by contiguous numeric ``bands`` (``[lower, upper)``, the last band closed at the valid range's upper
   bound) or by a ``categories`` map, with a missing-value policy;
 * ``vetoes``: boolean facts (blacklisted, a bad credit record or a criminal record within 5 years)
@@ -19,26 +19,23 @@ declared direction, a feature the catalogue does not provide for the subject typ
 dtype), category maps that do not match the feature's categories, and any protected attribute
 (ethnicity, gender, religion) as an input.
 
-:meth:`Template.compile` turns a template into a
-:class:`~ruralcredit.models.compiled.CompiledScorecard` (imported lazily: the compiled form lives in
-the models layer).
+:func:`ruralcredit.models.expert.compile_template` turns a template into a
+:class:`~ruralcredit.models.compiled.CompiledScorecard` (the compiled form lives in the models layer,
+above templates).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ruralcredit.catalog import FEATURES
 from ruralcredit.packs import PolicyPack, builtin_pack_ids, load_pack
-from ruralcredit.schema import protected_columns
+from ruralcredit.schema import is_protected_name
 from ruralcredit.templates.grade_scale import GradeScale
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ruralcredit.models.compiled import CompiledScorecard
 
 __all__ = [
     "Band",
@@ -58,15 +55,6 @@ IndicatorDType = Literal["float", "int", "bool", "category"]
 _CODE_RE = r"^[A-Za-z][A-Za-z0-9_]{0,39}$"
 _TOL = 1e-9
 
-# Name stems of protected attributes (English, pinyin, Chinese). Kept here rather than imported from
-# ruralcredit.models.protected because templates sit below models in the layering.
-_PROTECTED_RE = re.compile(r"ethnic|minzu|gender|xingbie|religio|zongjiao|民族|性别|宗教|(^|[^a-z])(sex|race|"
-                           r"nation|nationality)([^a-z]|$)", re.IGNORECASE)
-
-
-def _is_protected(name: str) -> bool:
-    declared = {c for cols in protected_columns().values() for c in cols}
-    return name in declared or bool(_PROTECTED_RE.search(name))
 
 
 def _fmt(x: float | None) -> str:
@@ -340,8 +328,6 @@ class TemplatePayload(BaseModel):
     @field_validator("indicators")
     @classmethod
     def _check_indicators(cls, inds: tuple[Indicator, ...], info: ValidationInfo) -> tuple[Indicator, ...]:
-        from ruralcredit.features.catalog import FEATURES  # pure data (schema-level); see module docs
-
         if not inds:
             raise ValueError("at least one indicator is needed")
         subject_type = info.data.get("subject_type")
@@ -357,7 +343,7 @@ class TemplatePayload(BaseModel):
         for n, ind in enumerate(inds):
             where = f"indicator {n} ({ind.code})"
             for name in (ind.feature, ind.code, ind.name_en):
-                if _is_protected(name):
+                if is_protected_name(name):
                     raise ValueError(f"{where}: {name!r} is a protected attribute (ethnicity, gender, religion) "
                                      "and can never be a scoring input")
             if subject_type is not None and ind.subject_types is not None and subject_type not in ind.subject_types:
@@ -398,8 +384,6 @@ class TemplatePayload(BaseModel):
     @field_validator("vetoes")
     @classmethod
     def _check_vetoes(cls, vetoes: tuple[Veto, ...], info: ValidationInfo) -> tuple[Veto, ...]:
-        from ruralcredit.features.catalog import FEATURES
-
         subject_type = info.data.get("subject_type")
         codes = [v.code for v in vetoes]
         if len(set(codes)) != len(codes):
@@ -408,7 +392,7 @@ class TemplatePayload(BaseModel):
         used = {i.feature for i in inds}
         for n, v in enumerate(vetoes):
             where = f"veto {n} ({v.code})"
-            if _is_protected(v.feature) or _is_protected(v.code):
+            if is_protected_name(v.feature) or is_protected_name(v.code):
                 raise ValueError(f"{where}: {v.feature!r} is a protected attribute and can never be an input")
             spec = FEATURES.get(v.feature)
             if v.external:
@@ -467,36 +451,6 @@ class Template(PolicyPack):
             if i.code == code:
                 return i
         raise KeyError(code)
-
-    def compile(self) -> CompiledScorecard:
-        """The template as a :class:`~ruralcredit.models.compiled.CompiledScorecard`.
-
-        One compiled feature per indicator, named after the feature it reads, in indicator order;
-        base points 0; no PD map. Numeric bands become edges (the bands' inner bounds) with the
-        valid range enforced; categorical maps become categories, unseen ones scored as missing
-        and flagged.
-        """
-        from ruralcredit.models.compiled import CompiledFeature, CompiledScorecard
-
-        feats = []
-        for ind in self.payload.indicators:
-            labels = tuple(ind.band_labels())
-            if ind.bands is not None:
-                feats.append(CompiledFeature(
-                    name=ind.feature, kind="numeric",
-                    edges=tuple(float(b.lower) for b in ind.bands[1:]),  # type: ignore[arg-type]
-                    points=tuple(b.points for b in ind.bands), missing_points=ind.missing_points,
-                    valid_range=ind.valid_range if ind.valid_range != (None, None) else None,
-                    labels=labels))
-            else:
-                cats = ind.categories or {}
-                feats.append(CompiledFeature(
-                    name=ind.feature, kind="categorical", categories=tuple(cats), points=tuple(cats.values()),
-                    missing_points=ind.missing_points, unseen_policy="missing", labels=labels))
-        return CompiledScorecard(features=tuple(feats), base_points=0.0, name=self.id, version=self.version,
-                                 meta={"kind": "expert", "template_hash": self.policy_hash,
-                                       "subject_type": self.subject_type,
-                                       "indicator_codes": [i.code for i in self.payload.indicators]})
 
 
 def builtin_templates() -> list[str]:
