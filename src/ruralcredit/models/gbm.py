@@ -85,6 +85,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold, train_test_split
+from threadpoolctl import threadpool_limits
 
 from ruralcredit.errors import InputError, ModelError
 from ruralcredit.models import metrics
@@ -571,7 +572,9 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         self.n_train_, self.n_validation_ = len(tr), len(va)
 
         margin_va = self.booster_.predict(mat[va], raw_score=True, num_threads=int(self.n_jobs))
-        self.calibration_ = self._fit_calibration(margin_va, yv[va])
+        # one-feature fits: thread pools only add start-up and, on a busy machine, spinning
+        with threadpool_limits(limits=1):
+            self.calibration_ = self._fit_calibration(margin_va, yv[va])
         self.factor_ = float(self.pdo) / math.log(2.0)
         self.offset_ = float(self.base_score) - self.factor_ * math.log(float(self.base_odds))
         self._prepare()
