@@ -237,7 +237,7 @@ def _grade_mix_section(page: _Page, d: ReportData) -> None:
             body.append(f'<p class="note">{len(shares):,} 个{lzh}，图略，见下表 — {len(shares):,} {len_}s: '
                         "too many to plot, see the table.</p>")
         table = counts.reset_index()
-        table.insert(1, "name", table.iloc[:, 0].map(names).fillna(""))
+        table.insert(1, "name", table.iloc[:, 0].map(names).astype(object).fillna(""))
         table["total"] = counts.sum(axis=1).to_numpy()
         fmt = {g: _int for g in order} | {"total": _int}
         headers = [_bi("代码", "code"), _bi("名称", "name"), *map(html.escape, order), _bi("合计", "total")]
@@ -647,10 +647,15 @@ def _markdown(text: str) -> str:
     items: list[str] = []
     rows: list[list[str]] = []
 
+    def bold(s: str) -> str:
+        # on the raw text, before masking: masked ID numbers are full of '*'
+        parts = re.split(r"\*\*(.+?)\*\*", s)
+        return "".join(f"<strong>{_e(p)}</strong>" if i % 2 else _e(p) for i, p in enumerate(parts))
+
     def inline(s: str) -> str:
         parts = re.split(r"(`[^`]*`)", s)
         return "".join(f"<code>{_e(p[1:-1])}</code>" if p.startswith("`") and p.endswith("`") and len(p) > 1
-                       else re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _e(p)) for p in parts)
+                       else bold(p) for p in parts)
 
     def flush() -> None:
         if para:
