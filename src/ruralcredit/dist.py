@@ -206,10 +206,7 @@ def partition_tables(tables: Any, subject_type: str, n_partitions: int) -> list[
     n = _check_npartitions(n_partitions, "n_partitions")
     raw = _as_mapping(tables)
     t = _validated(raw, subject_type)
-    for name, df in t.items():
-        t[name] = df.assign(**{_ROW: np.arange(len(df), dtype="int64")})
-    keyed = _keyed_tables(t, subject_type, n, _PandasOps(n))
-    return _split(keyed, n)
+    return _split(t, _placement(t, subject_type, n))
 
 
 def features_partition(part_tables: Mapping[str, pd.DataFrame], subject_type: str, as_of: Any) -> pd.DataFrame:
@@ -460,126 +457,101 @@ def _partition_numbers(s: Any, n: int) -> np.ndarray:
 
 
 def _arrow_text(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """Text values as an Arrow large-string array (zero-copy for pandas' Arrow-backed ``str``)."""
     arr = pa.array(values.array) if values.dtype != object else pa.array(values.to_numpy(), from_pandas=True)
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pc.cast(arr, pa.large_string())
     return pc.cast(arr, pa.large_string())
 
 
-def _member(values: pd.Series, keys: pd.Series) -> np.ndarray:
-    """Whether each value is among ``keys`` (an Arrow hash lookup; text keys)."""
+def _positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Position of each value among ``keys`` (unique), -1 when absent or missing: an Arrow hash join."""
     if not len(values):
-        return np.zeros(0, dtype=bool)
-    found = pc.is_in(_arrow_text(values), value_set=_arrow_text(keys.dropna()))
-    return pc.fill_null(found, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+        return np.zeros(0, dtype=np.int64)
+    k = _arrow_text(keys)
+    if isinstance(k, pa.ChunkedArray):
+        k = k.combine_chunks()
+    found = pc.fill_null(pc.index_in(_arrow_text(values), value_set=k), -1)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-class _PandasOps:
-    """Partitioning operations on pandas tables; rows no subject needs are left out."""
-
-    filtered = True
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-
-    def key(self, s: pd.Series) -> pd.Series:
-        return pd.Series(_partition_numbers(s, self.n), index=s.index, dtype="int64")
-
-    def concat(self, frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-        return pd.concat(list(frames), ignore_index=True)
-
-    def member(self, values: pd.Series, ids: pd.Series) -> pd.Series:
-        return pd.Series(_member(values, ids), index=values.index)
-
-    def fill_key(self, df: pd.DataFrame) -> pd.DataFrame:  # inner joins leave no row without a key
-        return df
+def _pairs(rows: np.ndarray, keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (row, key) pairs, ignoring rows < 0."""
+    ok = rows >= 0
+    code = np.unique(rows[ok] * n + keys[ok])
+    return code // n, code % n
 
 
-class _DaskOps:
-    """Partitioning operations on Dask tables: every row is kept (and so validated somewhere)."""
-
-    filtered = False
+class _Placement:
+    """Which rows of each (validated) table go to which partition: parallel arrays ``rows, keys``."""
 
     def __init__(self, n: int) -> None:
         self.n = n
+        self.tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def key(self, s: Any) -> Any:
-        return s.map_partitions(_partition_numbers, self.n, meta=(_KEY, "int64"))
-
-    def concat(self, frames: Sequence[Any]) -> Any:
-        import dask.dataframe as dd
-
-        return dd.concat(list(frames))
-
-    def member(self, values: Any, ids: Any) -> Any:  # pragma: no cover - not used when not filtered
-        raise NotImplementedError
-
-    def fill_key(self, df: Any) -> Any:
-        # a row whose parent is missing (an orphan instalment) goes to partition 0, where the bundle's
-        # reference check reports it as build_features would
-        return df.assign(**{_KEY: df[_KEY].fillna(0).astype("int64")})
+    def put(self, name: str, rows: np.ndarray, keys: np.ndarray) -> None:
+        self.tables[name] = (rows.astype(np.int64, copy=False), keys.astype(np.int64, copy=False))
 
 
-def _keyed_tables(t: Mapping[str, Any], subject_type: str, n: int, ops: Any) -> dict[str, Any]:
-    """Every table a subject type needs, with the partition number of each row in ``_KEY``.
+def _placement(t: Mapping[str, pd.DataFrame], subject_type: str, n: int) -> _Placement:
+    """Where every row a subject type's features read goes (pandas tables, validated, unique keys).
 
-    A row may appear under several keys (a loan guaranteed from another partition, a person holding
-    roles in entities of several partitions); never twice under one key unless it is twice in the input.
+    Rows no subject of the type needs are placed nowhere; a row may go to several partitions (a loan
+    guaranteed from another partition, a person holding roles in entities of several partitions),
+    never twice to one.
     """
+    out = _Placement(n)
     name, id_col = _SUBJECTS[subject_type]
-    subjects = t[name]
-    if ops.filtered:
-        subjects = subjects.loc[_subject_rows(t, subject_type)]
-    out: dict[str, Any] = {name: subjects.assign(**{_KEY: ops.key(subjects[id_col])})}
-    ids = subjects[id_col]
+    subject_rows = np.flatnonzero(_subject_rows(t, subject_type))
+    ids = t[name][id_col].take(subject_rows)
+    subject_keys = _partition_numbers(ids, n)
+    out.put(name, subject_rows, subject_keys)
 
-    def owned(df: Any, column: str) -> Any:
-        """Rows belonging to a subject by ``column`` (in pandas: only rows of this type's subjects)."""
-        if ops.filtered:
-            df = df.loc[ops.member(df[column], ids)]
-        return df.assign(**{_KEY: ops.key(df[column])})
+    def owned(table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``table`` whose ``column`` is a subject, with that subject's partition."""
+        pos = _positions(t[table][column], ids)
+        rows = np.flatnonzero(pos >= 0)
+        return rows, subject_keys[pos[rows]]
 
-    loans = owned(t["loans"], "borrower_id")
-    how = "inner" if ops.filtered else "left"
-    out["repayments"] = ops.fill_key(t["repayments"].merge(loans[["loan_id", _KEY]], on="loan_id", how=how))
+    loans = t["loans"]
+    loan_rows, loan_keys = owned("loans", "borrower_id")
+    key_of_loan = np.full(len(loans), -1, dtype=np.int64)  # the borrower's partition, -1: not a subject
+    key_of_loan[loan_rows] = loan_keys
+    rep_keys = key_of_loan[_positions(t["repayments"]["loan_id"], loans["loan_id"])]  # validated: all found
+    rep_rows = np.flatnonzero(rep_keys >= 0)
+    out.put("repayments", rep_rows, rep_keys[rep_rows])
 
     if subject_type != "professional_manager" and "guarantees" in t:
-        g = owned(t["guarantees"], "guarantor_id")
-        out["guarantees"] = g
-        # the loans a subject guarantees, in the guarantor's partition (their borrower may live elsewhere)
-        covered = g[["loan_id", _KEY]].drop_duplicates().merge(t["loans"], on="loan_id", how="inner")
-        already = ops.key(covered["borrower_id"]) == covered[_KEY]
-        if ops.filtered:
-            already = already & ops.member(covered["borrower_id"], ids)
-        loans = ops.concat([loans, covered[~already][list(loans.columns)]])
-    out["loans"] = loans
+        g_rows, g_keys = owned("guarantees", "guarantor_id")
+        out.put("guarantees", g_rows, g_keys)
+        # the loans a subject guarantees travel to the guarantor's partition (the borrower may live elsewhere)
+        covered, keys = _pairs(_positions(t["guarantees"]["loan_id"].take(g_rows), loans["loan_id"]), g_keys, n)
+        extra = key_of_loan[covered] != keys
+        loan_rows = np.concatenate([loan_rows, covered[extra]])
+        loan_keys = np.concatenate([loan_keys, keys[extra]])
+    out.put("loans", loan_rows, loan_keys)
 
     if subject_type == "professional_manager":
         if "roles" in t:
-            r = owned(t["roles"], "person_id")
-            out["roles"] = r
+            r_rows, r_keys = owned("roles", "person_id")
+            out.put("roles", r_rows, r_keys)
             if "enterprises" in t:  # the entities a manager manages (managed land)
-                pairs = r[["enterprise_id", _KEY]].drop_duplicates()
-                managed = pairs.merge(t["enterprises"], left_on="enterprise_id", right_on="subject_id", how="inner")
-                out["enterprises"] = managed.drop(columns=["enterprise_id"])
+                e = _positions(t["roles"]["enterprise_id"].take(r_rows), t["enterprises"]["subject_id"])
+                out.put("enterprises", *_pairs(e, r_keys, n))
         return out
 
     if subject_type != "household" and "roles" in t:
-        r = owned(t["roles"], "enterprise_id")
-        out["roles"] = r
+        r_rows, r_keys = owned("roles", "enterprise_id")
+        out.put("roles", r_rows, r_keys)
         if "persons" in t:
-            persons = r[["person_id", _KEY]].drop_duplicates().merge(t["persons"], on="person_id", how="inner")
-            out["persons"] = persons
+            persons = t["persons"]
+            p_rows, p_keys = _pairs(_positions(t["roles"]["person_id"].take(r_rows), persons["person_id"]),
+                                    r_keys, n)
+            out.put("persons", p_rows, p_keys)
             if "households" in t:
                 # the households the role holders belong to (references) or head (their records)
                 hh = t["households"]
-                members = persons[["household_id", _KEY]].dropna(subset=["household_id"]).rename(
-                    columns={"household_id": "subject_id"})
-                holders = persons[[_KEY]].assign(**{_ID: persons["id_number"].str.upper()})
-                heads = hh[["subject_id"]].assign(**{_ID: hh["head_id_number"].str.upper()})
-                headed = holders.merge(heads, on=_ID, how="inner")[["subject_id", _KEY]]
-                pairs = ops.concat([members, headed]).drop_duplicates()
-                out["households"] = pairs.merge(hh, on="subject_id", how="inner")
+                member = _positions(persons["household_id"].take(p_rows), hh["subject_id"])
+                head = _positions(persons["id_number"].take(p_rows), hh["head_id_number"])
+                out.put("households", *_pairs(np.concatenate([member, head]), np.concatenate([p_keys, p_keys]), n))
     return out
 
 
@@ -592,23 +564,97 @@ def _subject_rows(t: Mapping[str, pd.DataFrame], subject_type: str) -> np.ndarra
         rows = p["manager_certificate"].notna().to_numpy()
         if "roles" in t:
             r = t["roles"]
-            managers = r.loc[(r["role"] == "manager").to_numpy(dtype=bool), "person_id"]
-            rows = rows | _member(p["person_id"], managers)
+            managers = r.loc[(r["role"] == "manager").to_numpy(dtype=bool), "person_id"].drop_duplicates()
+            rows = rows | (_positions(p["person_id"], managers) >= 0)
         return rows
     return (t["enterprises"]["kind"] == subject_type).to_numpy(dtype=bool)
 
 
-def _split(keyed: Mapping[str, pd.DataFrame], n: int) -> list[dict[str, pd.DataFrame]]:
-    """Cut keyed pandas tables into ``n`` bundles, rows in input order within each."""
+def _split(t: Mapping[str, pd.DataFrame], placement: _Placement) -> list[dict[str, pd.DataFrame]]:
+    """Cut the tables into bundles by a placement, rows in input order within each bundle."""
+    n = placement.n
     bundles: list[dict[str, pd.DataFrame]] = [{} for _ in range(n)]
-    for name, df in keyed.items():
-        key = df[_KEY].to_numpy(dtype="int64")
-        order = np.lexsort((df[_ROW].to_numpy(dtype="int64"), key))
-        bounds = np.searchsorted(key[order], np.arange(n + 1), side="left")
-        body = df.drop(columns=[c for c in _HELPERS if c in df.columns])
+    for name, (rows, keys) in placement.tables.items():
+        order = np.lexsort((rows, keys))
+        rows = rows[order]
+        bounds = np.searchsorted(keys[order], np.arange(n + 1), side="left")
+        df = t[name]
         for i in range(n):  # a loop over partitions, not records
-            bundles[i][name] = body.take(order[bounds[i]:bounds[i + 1]]).reset_index(drop=True)
+            bundles[i][name] = df.take(rows[bounds[i]:bounds[i + 1]]).reset_index(drop=True)
     return bundles
+
+
+class _DaskOps:
+    """Partitioning operations on Dask tables: every row is kept (and so validated somewhere)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def key(self, s: Any) -> Any:
+        return s.map_partitions(_partition_numbers, self.n, meta=(_KEY, "int64"))
+
+    def concat(self, frames: Sequence[Any]) -> Any:
+        import dask.dataframe as dd
+
+        return dd.concat(list(frames))
+
+    def fill_key(self, df: Any) -> Any:
+        # a row whose parent is missing (an orphan instalment) goes to partition 0, where the bundle's
+        # reference check reports it as build_features would
+        return df.assign(**{_KEY: df[_KEY].fillna(0).astype("int64")})
+
+
+def _keyed_tables(t: Mapping[str, Any], subject_type: str, n: int, ops: _DaskOps) -> dict[str, Any]:
+    """Dask tables with the partition number of each row in ``_KEY`` (the frame form of :func:`_placement`).
+
+    Every row of the subject, loan, repayment, guarantee and role tables is kept (rows of other
+    borrowers land somewhere and are ignored there, but validated); a row may appear under several
+    keys, never twice under one unless it is twice in the input.
+    """
+    name, id_col = _SUBJECTS[subject_type]
+    subjects = t[name]
+    out: dict[str, Any] = {name: subjects.assign(**{_KEY: ops.key(subjects[id_col])})}
+
+    def owned(df: Any, column: str) -> Any:
+        return df.assign(**{_KEY: ops.key(df[column])})
+
+    loans = owned(t["loans"], "borrower_id")
+    out["repayments"] = ops.fill_key(t["repayments"].merge(loans[["loan_id", _KEY]], on="loan_id", how="left"))
+
+    if subject_type != "professional_manager" and "guarantees" in t:
+        g = owned(t["guarantees"], "guarantor_id")
+        out["guarantees"] = g
+        covered = g[["loan_id", _KEY]].drop_duplicates().merge(t["loans"], on="loan_id", how="inner")
+        already = ops.key(covered["borrower_id"]) == covered[_KEY]
+        loans = ops.concat([loans, covered[~already][list(loans.columns)]])
+    out["loans"] = loans
+
+    if subject_type == "professional_manager":
+        if "roles" in t:
+            r = owned(t["roles"], "person_id")
+            out["roles"] = r
+            if "enterprises" in t:
+                pairs = r[["enterprise_id", _KEY]].drop_duplicates()
+                managed = pairs.merge(t["enterprises"], left_on="enterprise_id", right_on="subject_id", how="inner")
+                out["enterprises"] = managed.drop(columns=["enterprise_id"])
+        return out
+
+    if subject_type != "household" and "roles" in t:
+        r = owned(t["roles"], "enterprise_id")
+        out["roles"] = r
+        if "persons" in t:
+            persons = r[["person_id", _KEY]].drop_duplicates().merge(t["persons"], on="person_id", how="inner")
+            out["persons"] = persons
+            if "households" in t:
+                hh = t["households"]
+                members = persons[["household_id", _KEY]].dropna(subset=["household_id"]).rename(
+                    columns={"household_id": "subject_id"})
+                holders = persons[[_KEY]].assign(**{_ID: persons["id_number"].str.upper()})
+                heads = hh[["subject_id"]].assign(**{_ID: hh["head_id_number"].str.upper()})
+                headed = holders.merge(heads, on=_ID, how="inner")[["subject_id", _KEY]]
+                pairs = ops.concat([members, headed]).drop_duplicates()
+                out["households"] = pairs.merge(hh, on="subject_id", how="inner")
+    return out
 
 
 # ------------------------------------------------------------------------------------------- Dask internals
