@@ -675,7 +675,9 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
                 out.append(by_feature[f])
             elif f in FEATURES:
                 spec = FEATURES[f]
-                out.append((f, spec.description_zh, spec.description_en))
+                # the catalogue's English descriptions carry definitions after ";" or " (": keep the name
+                short_en = spec.description_en.split(";")[0].split(" (")[0].strip() or f
+                out.append((f, spec.description_zh, short_en))
             else:
                 out.append((f, f, f))
         return out
