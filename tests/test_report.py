@@ -98,7 +98,7 @@ def _png_bytes(src: str) -> bytes:
 # ------------------------------------------------------------------------------------------ fixtures
 
 
-def _household_facts(county, scores: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+def _household_facts(county, as_of: pd.Timestamp) -> pd.DataFrame:
     """Facts for the agricultural-subsidy policy, per household head."""
     hh = county.households
     loans = county.loans
@@ -191,7 +191,7 @@ def county_data(tmp_path_factory):
     patterns = county.truth["patterns"]
     evaders = patterns.loc[(patterns["pattern"] == "malicious_evader") & (patterns["entity_kind"] == "household"),
                            "entity_id"].unique()[:3]
-    facts = _household_facts(county, scores, as_of)
+    facts = _household_facts(county, as_of)
     for sid in evaders:
         row = facts[facts["subject_id"] == sid].iloc[0]
         listing = registry.propose(row["id_number"], name=row["name"], category="debt.malicious_evasion",
@@ -444,6 +444,22 @@ def test_plots_without_a_cjk_font_use_ascii_labels_and_do_not_warn(county_data, 
         warnings.simplefilter("error")  # a missing-glyph warning would fail here
         page = render_report(county_data["data"])
     assert "上庄村" in page or "村" in page  # Chinese stays in the HTML text
+
+
+def test_docs_example_runs(capsys):
+    doc = Path(__file__).resolve().parents[1] / "docs" / "report.md"
+    if not doc.is_file():
+        pytest.skip("docs/report.md is not in this checkout")
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) == 1
+    namespace: dict = {}
+    exec(compile(blocks[0], "docs/report.md", "exec"), namespace)
+    out = namespace["out"]
+    assert "report written to" in capsys.readouterr().out
+    p = parse(out.read_text(encoding="utf-8"))
+    assert p.sections == ["grades", "credit-villages", "scores", "discrimination", "stability", "warnings",
+                          "model-card"]
+    assert set(p.omitted) == {"rating-changes", "cases", "blacklist", "fairness"}
 
 
 def test_markdown_subset_is_escaped():
