@@ -24,6 +24,7 @@ import pandas as pd
 from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import roc_curve
 
 __all__ = [
@@ -341,6 +342,7 @@ def severity_bars(counts: pd.DataFrame, title: str) -> bytes:
         left += w
     ax.set_yticks(y, [str(v) for v in counts.index], fontsize=8)
     ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("warnings")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
@@ -375,6 +377,7 @@ def bar_counts(counts: pd.Series, title: str, xlabel: str, colours: dict[str, st
     ax.set_yticks(y, names, fontsize=8)
     ax.invert_yaxis()
     ax.margins(x=0.12)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
     return _png(fig)
