@@ -131,25 +131,28 @@ class Context:
         """Index of :attr:`subjects` by ``subject_id``."""
         return pd.Index(self.subjects["subject_id"].to_numpy(dtype=object))
 
+    def _lookup(self, ids: Any, column: str, default: Any) -> np.ndarray:
+        """``subjects[column]`` of subject ids, ``default`` (an array or a scalar) where unknown."""
+        ids = text(ids)
+        values = self.subjects[column].to_numpy(dtype=object)
+        if len(values) == 0:
+            return np.full(len(ids), default, dtype=object) if np.ndim(default) == 0 else np.asarray(default, dtype=object)
+        pos = self.subject_index.get_indexer(ids)
+        return np.where(pos >= 0, values[np.maximum(pos, 0)], default)
+
     def party_of(self, ids: Any) -> np.ndarray:
         """The party (household for its members, else the subject itself) of subject ids; unknown ids
         (e.g. counterparties outside the tables) are their own party; missing stays missing."""
         ids = text(ids)
-        pos = self.subject_index.get_indexer(ids)
-        party = self.subjects["party"].to_numpy(dtype=object)
-        return np.where(pos >= 0, party[np.maximum(pos, 0)], ids)
+        return self._lookup(ids, "party", ids)
 
     def type_of(self, ids: Any) -> np.ndarray:
         """Subject type of subject ids (``"unknown"`` for ids not in the tables)."""
-        pos = self.subject_index.get_indexer(text(ids))
-        st = self.subjects["subject_type"].to_numpy(dtype=object)
-        return np.where(pos >= 0, st[np.maximum(pos, 0)], "unknown")
+        return self._lookup(ids, "subject_type", "unknown")
 
     def village_of(self, ids: Any) -> np.ndarray:
         """Village code of subject ids (``None`` when unknown)."""
-        pos = self.subject_index.get_indexer(text(ids))
-        vc = self.subjects["village_code"].to_numpy(dtype=object)
-        return np.where(pos >= 0, vc[np.maximum(pos, 0)], None)
+        return self._lookup(ids, "village_code", None)
 
     @cached_property
     def is_natural_person(self) -> pd.Index:

@@ -127,11 +127,11 @@ class AnomalyDetector(BaseEstimator):
             s = frame[c]
             if c in self.categories_:
                 cats = self.categories_[c]
-                codes = pd.Categorical(s.astype(object).where(s.notna(), None).map(
-                    lambda v: None if v is None else str(v)), categories=cats).codes.astype(np.float64)
-                unseen = (codes < 0) & s.notna().to_numpy()
-                codes[unseen] = len(cats)
-                codes[~s.notna().to_numpy()] = np.nan
+                present = s.notna().to_numpy()
+                codes = pd.Index(cats, dtype=object).get_indexer(s.astype(object).astype(str).to_numpy(dtype=object))
+                codes = codes.astype(np.float64)
+                codes[(codes < 0) & present] = len(cats)  # unseen in fitting: a code of its own
+                codes[~present] = np.nan
                 out[:, j] = codes
             else:
                 try:
