@@ -222,6 +222,13 @@ def test_dask_equals_single_machine(client, county, single, subject_type, n):
     _assert_exact(got, single[subject_type])
 
 
+def test_without_a_distributed_client_the_graph_carries_the_bundles(county, single, monkeypatch):
+    monkeypatch.setattr(dist, "_current_client", lambda: None)
+    ddf = dist.build_features_dask(county, "household", county.as_of, npartitions=3)
+    with dask.config.set(scheduler="threads"):
+        _assert_exact(dist.to_pandas(ddf), single["household"])
+
+
 def test_dask_meta_matches_the_computed_frame(client, county, single):
     ddf = dist.build_features_dask(county, "cooperative", county.as_of, npartitions=2)  # the current client
     assert list(ddf.columns) == list(single["cooperative"].columns)

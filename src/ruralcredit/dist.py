@@ -47,7 +47,6 @@ that use it; the pandas partitioner and the partition function work without it.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -296,18 +295,17 @@ def build_features_dask(tables: Any, subject_type: str, as_of: Any, *, npartitio
     if client is None:
         client = _current_client()
     meta = _empty_features(subject_type, day)
-    if any(isinstance(v, dd.DataFrame) for v in raw.values()):
+    if any(isinstance(raw.get(name), dd.DataFrame) for name in tables_needed(subject_type)):
         return _features_from_dask(raw, subject_type, day, npartitions, client, meta)
 
     n = npartitions if npartitions is not None else _default_npartitions(client)
     bundles = partition_tables(raw, subject_type, n)
-    if client is None:
-        return dd.from_map(features_partition, bundles, subject_type=subject_type, as_of=day, meta=meta,
-                           enforce_metadata=False, label="rc-features", token=uuid.uuid4().hex)
     import dask
 
-    futures = client.scatter(bundles, hash=False)
-    parts = [dask.delayed(features_partition, pure=True)(f, subject_type, day) for f in futures]
+    # with a cluster the bundles go to the workers once; without one they ride in the graph. pure=False:
+    # no hashing of the bundles' data for task names
+    shipped = client.scatter(bundles, hash=False) if client is not None else bundles
+    parts = [dask.delayed(features_partition, pure=False)(b, subject_type, day) for b in shipped]
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
