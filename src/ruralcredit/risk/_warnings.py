@@ -62,8 +62,11 @@ def _json_column(s: pd.Series) -> pd.Series:
     """A column ready for JSON: NaN as None, numpy scalars as Python ones."""
     if pd.api.types.is_float_dtype(s.dtype):
         return s.astype(object).where(s.notna(), None)
-    if s.dtype == object:
-        return s.map(lambda v: None if isinstance(v, float) and np.isnan(v) else v)
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        # Series.map turns a returned None back into NaN, which JSON refuses: mask instead. List
+        # values (ids behind a warning) count as present.
+        present = s.map(lambda v: not (v is None or (isinstance(v, float) and np.isnan(v))))
+        return s.astype(object).where(present.astype(bool), None)
     return s
 
 

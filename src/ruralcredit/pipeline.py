@@ -1,0 +1,376 @@
+"""The main job: a county's credit system run end to end on one date (layer 5).
+
+:func:`run_county` chains the library's parts in the order of DESIGN.md section 2::
+
+    tables ─► warnings (risk.scan) ─► blacklist flags (registry) ─► features ─► expert scores
+           ─► grades, credit households ─► credit villages / townships / county ─► loan terms
+           ─► subsidy eligibility ─► cases opened from warnings ─► fairness audit
+
+and returns a :class:`CountyRun` holding every result, with :meth:`CountyRun.report_data` for the
+HTML report and :meth:`CountyRun.write` to save every table. Each step is an ordinary public
+function of the library; the pipeline adds only the joins between them (a household's head ID
+number for the blacklist, its village for stars and credit-village eligibility, its head's
+ethnicity and gender for the fairness audit -- never as a model input).
+
+The command line (``ruralcredit report``, ``ruralcredit demo``) and ``make demo`` run it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ruralcredit.blacklist import EligibilityResult, Registry, check_eligibility
+from ruralcredit.errors import InputError
+from ruralcredit.features import build_features
+from ruralcredit.models import ExpertScorecard
+from ruralcredit.models.fairness import FairnessReport, fairness_report
+from ruralcredit.rating import (
+    AreaRating,
+    is_credit_household,
+    load_loan_terms,
+    loan_terms,
+    rate_counties,
+    rate_townships,
+    rate_villages,
+    village_stars_for,
+)
+from ruralcredit.risk import scan
+from ruralcredit.schema import parse_as_of, validate_all
+
+__all__ = ["CountyRun", "blacklisted_flags", "run_county"]
+
+#: The subject types scored by default, each with its built-in template.
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "household": "household",
+    "family_farm": "family_farm",
+    "cooperative": "cooperative",
+    "enterprise": "enterprise",
+    "professional_manager": "professional_manager",
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CountyRun:
+    """Every result of one :func:`run_county` call.
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+    features, scores : dict of subject type to DataFrame
+        Point-in-time features and expert-scorecard results per subject type.
+    households : DataFrame
+        Household scores joined with village, township, credit-household flag and village stars.
+    terms : DataFrame
+        Household credit lines, terms and rates with the rule that set each.
+    villages, townships, county : AreaRating
+        Credit village / township / county ratings with every criterion against its threshold.
+    warnings : DataFrame
+        Early warnings with their evidence.
+    cases : DataFrame or None
+        Case assignments of the warnings (when a case book was given).
+    eligibility : EligibilityResult or None
+        Subsidy-eligibility decisions of the households (when a registry was given).
+    fairness : FairnessReport
+        Credit-household rates across ethnicity, gender, village and township of household heads.
+    record : dict
+        Policies used (id, version, hash), the input row counts, library version and time.
+    """
+
+    as_of: pd.Timestamp
+    features: dict[str, pd.DataFrame]
+    scores: dict[str, pd.DataFrame]
+    households: pd.DataFrame
+    terms: pd.DataFrame
+    villages: AreaRating
+    townships: AreaRating
+    county: AreaRating
+    warnings: pd.DataFrame
+    cases: pd.DataFrame | None
+    eligibility: EligibilityResult | None
+    fairness: FairnessReport
+    record: dict[str, Any] = field(default_factory=dict)
+
+    def report_data(self, county_name: str, **extra: Any) -> Any:
+        """A :class:`~ruralcredit.report.ReportData` of this run (``extra`` adds or overrides fields)."""
+        from ruralcredit.report import ReportData
+
+        fields: dict[str, Any] = {
+            "county_name": county_name,
+            "as_of": self.as_of,
+            "scores": self.households,
+            "villages": self.villages,
+            "townships": self.townships,
+            "warnings": self.warnings,
+            "fairness": self.fairness,
+        }
+        if self.eligibility is not None:
+            fields["eligibility"] = self.eligibility
+        fields.update(extra)
+        return ReportData(**fields)
+
+    def write(self, directory: str | Path) -> dict[str, Path]:
+        """Write every result table as Parquet under ``directory``; returns the paths by name.
+
+        Evidence dictionaries of warnings are written as JSON text. Ratings are written as their
+        summary and their long criteria frame.
+        """
+        import json
+
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        frames: dict[str, pd.DataFrame] = {f"scores_{k}": v for k, v in self.scores.items()}
+        frames.update({
+            "households": self.households,
+            "loan_terms": self.terms,
+            "villages": self.villages.summary,
+            "village_criteria": self.villages.criteria,
+            "townships": self.townships.summary,
+            "township_criteria": self.townships.criteria,
+            "county": self.county.summary,
+            "fairness": self.fairness.table,
+        })
+        w = self.warnings.copy()
+        if "evidence" in w.columns:
+            w["evidence"] = w["evidence"].map(lambda e: json.dumps(e, ensure_ascii=False, default=str))
+        frames["warnings"] = w
+        if self.cases is not None:
+            frames["cases"] = self.cases
+        if self.eligibility is not None:
+            frames["eligibility"] = self.eligibility.decisions
+            frames["eligibility_details"] = self.eligibility.details
+        paths = {}
+        for name, df in frames.items():
+            path = out / f"{name}.parquet"
+            _parquet_safe(df).to_parquet(path, index=False)
+            paths[name] = path
+        return paths
+
+
+def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns of mixed Python types (e.g. a condition's value: a grade or a number) as text for Parquet."""
+    mixed = [c for c in df.columns if df[c].dtype == object
+             and pd.api.types.infer_dtype(df[c], skipna=True).startswith("mixed")]
+    if not mixed:
+        return df
+    out = df.copy()
+    for c in mixed:
+        out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def blacklisted_flags(tables: Mapping[str, pd.DataFrame], features: pd.DataFrame, subject_type: str,
+                      registry: Registry | None, as_of: Any) -> pd.Series:
+    """Whether each scored subject is directly listed on ``as_of`` (the template's blacklist veto).
+
+    A household is matched by its head's resident ID number, an organisation by its USCC or its
+    operator's ID number, a professional manager by the person's ID number. Without a registry
+    nobody is listed (and the caller should say so).
+
+    Returns
+    -------
+    Series of bool aligned with ``features``.
+    """
+    n = len(features)
+    if registry is None or n == 0:
+        return pd.Series(np.zeros(n, dtype=bool), index=features.index, name="blacklisted")
+    listed = registry.in_force(on=as_of)
+    keys = set(listed["subject_key"].astype(str)) if len(listed) else set()
+    sid = features["subject_id"]
+    if subject_type == "household":
+        hh = tables["households"].set_index("subject_id")
+        ident = [hh["head_id_number"].reindex(sid)]
+    elif subject_type == "professional_manager":
+        ident = [tables["persons"].set_index("person_id")["id_number"].reindex(sid)]
+    else:
+        ent = tables["enterprises"].set_index("subject_id")
+        ident = [ent["uscc"].reindex(sid), ent["operator_id_number"].reindex(sid)]
+    flag = np.zeros(n, dtype=bool)
+    for s in ident:
+        flag |= s.astype(object).str.upper().isin(keys).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(flag, index=features.index, name="blacklisted")
+
+
+def _household_frame(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame, scorer: ExpertScorecard,
+                     villages: AreaRating | None = None) -> pd.DataFrame:
+    hh = tables["households"][["subject_id", "village_code"]]
+    vil = tables["villages"][["village_code", "township_code"]]
+    out = scores.merge(hh, on="subject_id", how="left").merge(vil, on="village_code", how="left")
+    out["credit_household"] = np.asarray(is_credit_household(out["grade"].astype(object), scorer.template_),
+                                         dtype=bool)
+    if villages is not None:
+        out["village_stars"] = village_stars_for(out[["subject_id", "village_code"]], villages).to_numpy()
+    return out
+
+
+def _head_groups(tables: Mapping[str, pd.DataFrame], households: pd.DataFrame) -> pd.DataFrame:
+    """Ethnicity and gender of each household's head, for the fairness audit only."""
+    persons = tables.get("persons")
+    groups = households[["subject_id", "village_code", "township_code"]].copy()
+    if persons is None:
+        return groups
+    heads = persons.loc[persons["relation"] == "head", ["household_id", "ethnicity", "gender"]]
+    heads = heads.drop_duplicates("household_id")
+    return groups.merge(heads, left_on="subject_id", right_on="household_id", how="left").drop(
+        columns=["household_id"])
+
+
+def run_county(
+    tables: Any,
+    as_of: Any,
+    *,
+    registry: Registry | None = None,
+    case_book: Any = None,
+    templates: Mapping[str, str | Path] | None = None,
+    criteria: str | Path = "zhaoyang-2014",
+    rules: str | Path = "early-warning",
+    loan_terms_policy: str | Path = "household-micro-credit",
+    eligibility_policy: str | Path = "agri-subsidy",
+    recorded_by: str = "system",
+    progress: Progress | None = None,
+) -> CountyRun:
+    """Run a county's credit system on one date.
+
+    Parameters
+    ----------
+    tables : mapping of table name to DataFrame, or an object with ``.tables`` (a synthetic County)
+        Every table of :data:`ruralcredit.schema.TABLES` the steps read (villages, households,
+        persons, enterprises, roles, loans, repayments, guarantees, contacts, transactions).
+    as_of : date-like
+        The date everything is as of; only facts known on it are used.
+    registry : Registry, optional
+        The blacklist registry: its listings in force on ``as_of`` veto credit grades, count in the
+        village ratings and decide subsidy eligibility (with joint punishment through ``roles``).
+        Without it nobody is treated as listed and eligibility is not decided.
+    case_book : CaseBook, optional
+        When given, every warning is recorded and joins or opens a case.
+    templates : mapping of subject type to template id or path, optional
+        Which subject types to score with which template (default: all five built-ins).
+    criteria, rules, loan_terms_policy, eligibility_policy : str or Path
+        Policy packs by built-in id or path: credit-village criteria, warning rules, loan terms,
+        subsidy eligibility.
+    recorded_by : str
+        The user recorded on cases opened from warnings.
+    progress : callable, optional
+        Called with a short message before each step (the command line prints them).
+
+    Returns
+    -------
+    CountyRun
+
+    Raises
+    ------
+    SchemaError, PolicyError, InputError, ModelError
+        From the step that found the problem (bad tables, a policy not in force on ``as_of``, ...).
+    """
+    say = progress or _quiet
+    day = parse_as_of(as_of)
+    if not isinstance(tables, Mapping) and hasattr(tables, "tables"):
+        tables = tables.tables
+    if not isinstance(tables, Mapping):
+        raise InputError(f"expected a mapping of table names to frames, got {type(tables).__name__}",
+                         argument="tables")
+    chosen = dict(DEFAULT_TEMPLATES if templates is None else templates)
+    if "household" not in chosen:
+        raise InputError("the household template is required (villages are rated from households)",
+                         argument="templates")
+
+    say("validating tables")
+    tables = validate_all(tables)
+
+    say("scanning for early warnings")
+    warnings = scan(tables, rules, day, blacklisted=None if registry is None else registry.in_force(on=day))
+
+    features: dict[str, pd.DataFrame] = {}
+    scores: dict[str, pd.DataFrame] = {}
+    scorers: dict[str, ExpertScorecard] = {}
+    for subject_type, template in chosen.items():
+        say(f"features and scores: {subject_type}")
+        feats = build_features(tables, subject_type, day)
+        feats["blacklisted"] = blacklisted_flags(tables, feats, subject_type, registry, day).to_numpy()
+        scorer = ExpertScorecard(template, as_of=day).fit(feats)
+        features[subject_type] = feats
+        scores[subject_type] = scorer.score(feats)
+        scorers[subject_type] = scorer
+
+    say("rating credit villages, townships and the county")
+    hh_scorer = scorers["household"]
+    hh_scores = scores["household"]
+    blacklisted = hh_scores.loc[features["household"]["blacklisted"].to_numpy(dtype=bool), ["subject_id"]]
+    villages = rate_villages(hh_scores, tables, criteria, day, blacklisted=blacklisted, warnings=warnings)
+    townships = rate_townships(villages, tables, criteria, day)
+    county = rate_counties(townships, tables, criteria, day)
+    households = _household_frame(tables, hh_scores, hh_scorer, villages)
+
+    say("loan terms for credit households")
+    terms_pack = load_loan_terms(loan_terms_policy, day)
+    terms = loan_terms(hh_scores, features["household"], terms_pack, day,
+                       village_stars=households.set_index("subject_id")["village_stars"])
+
+    eligibility = None
+    if registry is not None:
+        say("subsidy eligibility")
+        feats = features["household"]
+        credit_villages = villages.summary.loc[villages.summary["credit_village"], "village_code"]
+        subjects = pd.DataFrame({
+            "subject_id": households["subject_id"].to_numpy(),
+            "id_number": tables["households"].set_index("subject_id")["head_id_number"]
+            .reindex(households["subject_id"]).to_numpy(),
+            "grade": households["grade"].astype(object).to_numpy(),
+            "has_npl": feats.set_index("subject_id")["has_npl_now"].reindex(households["subject_id"])
+            .astype("boolean").to_numpy(),
+            "worst_overdue_days_24m": feats.set_index("subject_id")["max_overdue_days_24m"]
+            .reindex(households["subject_id"]).astype("Float64").to_numpy(),
+            "credit_household": households["credit_household"].to_numpy(),
+            "village_is_credit": households["village_code"].isin(credit_villages).to_numpy(),
+        })
+        eligibility = check_eligibility(subjects, eligibility_policy, registry, day, roles=tables["roles"],
+                                        persons=tables["persons"], enterprises=tables["enterprises"])
+
+    cases = None
+    if case_book is not None and len(warnings):
+        say("recording warnings in cases")
+        cases = case_book.open_cases(warnings, by=recorded_by)
+
+    say("fairness audit of credit-household ratings")
+    groups = _head_groups(tables, households)
+    fairness = fairness_report(households["credit_household"].to_numpy(),
+                               groups.drop(columns=["subject_id"]), seed=0)
+
+    record = {
+        "as_of": day.date().isoformat(),
+        "templates": {k: {"id": s.template_.id, "version": s.template_.version,
+                          "hash": s.template_.policy_hash} for k, s in scorers.items()},
+        "village_criteria": villages.pack.describe(),
+        "loan_terms": terms_pack.describe(),
+        "eligibility": None if eligibility is None else {
+            k: eligibility.record[k] for k in ("policy_id", "policy_version", "policy_hash")},
+        "warning_rules": None if warnings.empty else {
+            "policy_id": warnings["policy_id"].iloc[0], "policy_version": warnings["policy_version"].iloc[0],
+            "policy_hash": warnings["policy_hash"].iloc[0]},
+        "rows": {name: len(df) for name, df in tables.items()},
+        "registry": registry is not None,
+        "library_version": _version(),
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return CountyRun(as_of=day, features=features, scores=scores, households=households, terms=terms,
+                     villages=villages, townships=townships, county=county, warnings=warnings, cases=cases,
+                     eligibility=eligibility, fairness=fairness, record=record)
+
+
+def _version() -> str:
+    from ruralcredit import __version__
+
+    return __version__
