@@ -44,7 +44,8 @@ from ruralcredit.rating import (
 from ruralcredit.risk import scan
 from ruralcredit.schema import parse_as_of, validate_all
 
-__all__ = ["CountyRun", "blacklisted_flags", "run_county"]
+__all__ = ["CONFIRMED_CASE_STATES", "CountyRun", "blacklisted_flags", "confirmed_cases", "listed_subjects",
+           "run_county"]
 
 #: The subject types scored by default, each with its built-in template.
 DEFAULT_TEMPLATES: dict[str, str] = {
@@ -171,36 +172,63 @@ def _quiet(_: str) -> None:
     return None
 
 
-def blacklisted_flags(tables: Mapping[str, pd.DataFrame], features: pd.DataFrame, subject_type: str,
-                      registry: Registry | None, as_of: Any) -> pd.Series:
-    """Whether each scored subject is directly listed on ``as_of`` (the template's blacklist veto).
+def listed_subjects(tables: Mapping[str, pd.DataFrame], registry: Registry | None, as_of: Any) -> pd.DataFrame:
+    """Subjects directly listed on ``as_of``, by subject id: ``subject_id, category, listing_id``.
 
-    A household is matched by its head's resident ID number, an organisation by its USCC or its
-    operator's ID number, a professional manager by the person's ID number. Without a registry
-    nobody is listed (and the caller should say so).
+    The registry keys listings by resident ID number or USCC; a household is matched by its head's
+    ID number, a person (professional manager) by theirs, an organisation by its USCC or its
+    operator's ID number.
+    """
+    columns = ["subject_id", "category", "listing_id"]
+    if registry is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    listed = registry.in_force(on=as_of)
+    if listed.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    listed = listed.assign(subject_key=listed["subject_key"].astype(object).str.upper())
+    found = []
+    for table, key_col, id_col in (("households", "head_id_number", "subject_id"),
+                                   ("persons", "id_number", "person_id"),
+                                   ("enterprises", "uscc", "subject_id"),
+                                   ("enterprises", "operator_id_number", "subject_id")):
+        if table in tables:
+            keys = tables[table][[id_col, key_col]].dropna().rename(columns={id_col: "subject_id",
+                                                                              key_col: "subject_key"})
+            keys["subject_key"] = keys["subject_key"].astype(object).str.upper()
+            found.append(keys.merge(listed[["subject_key", "category", "listing_id"]], on="subject_key"))
+    if not found:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(found, ignore_index=True)[columns].drop_duplicates().reset_index(drop=True)
+
+
+def blacklisted_flags(features: pd.DataFrame, listed: pd.DataFrame) -> pd.Series:
+    """Whether each scored subject is directly listed (the templates' blacklist veto).
+
+    Parameters
+    ----------
+    features : DataFrame with ``subject_id``
+    listed : DataFrame from :func:`listed_subjects`
 
     Returns
     -------
     Series of bool aligned with ``features``.
     """
-    n = len(features)
-    if registry is None or n == 0:
-        return pd.Series(np.zeros(n, dtype=bool), index=features.index, name="blacklisted")
-    listed = registry.in_force(on=as_of)
-    keys = set(listed["subject_key"].astype(str)) if len(listed) else set()
-    sid = features["subject_id"]
-    if subject_type == "household":
-        hh = tables["households"].set_index("subject_id")
-        ident = [hh["head_id_number"].reindex(sid)]
-    elif subject_type == "professional_manager":
-        ident = [tables["persons"].set_index("person_id")["id_number"].reindex(sid)]
-    else:
-        ent = tables["enterprises"].set_index("subject_id")
-        ident = [ent["uscc"].reindex(sid), ent["operator_id_number"].reindex(sid)]
-    flag = np.zeros(n, dtype=bool)
-    for s in ident:
-        flag |= s.astype(object).str.upper().isin(keys).to_numpy(dtype=bool, na_value=False)
-    return pd.Series(flag, index=features.index, name="blacklisted")
+    flags = features["subject_id"].isin(listed["subject_id"]).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(flags, index=features.index, name="blacklisted")
+
+
+#: Case states in which a warning's risk has been confirmed (verified, interviewed, transferred or
+#: closed after action); only confirmed cases count as "cases" for the credit-village vetoes.
+CONFIRMED_CASE_STATES = ("verified", "interview", "transferred_to_authorities", "closed_resolved")
+
+
+def confirmed_cases(case_book: Any) -> pd.DataFrame | None:
+    """``subject_id, category`` of confirmed cases in a case book (``None`` without one)."""
+    if case_book is None:
+        return None
+    cases = case_book.cases()
+    cases = cases[cases["state"].isin(CONFIRMED_CASE_STATES)]
+    return cases[["subject_id", "category"]].reset_index(drop=True)
 
 
 def _household_frame(tables: Mapping[str, pd.DataFrame], scores: pd.DataFrame, scorer: ExpertScorecard,
@@ -290,8 +318,9 @@ def run_county(
     say("validating tables")
     tables = validate_all(tables)
 
+    listed = listed_subjects(tables, registry, day)
     say("scanning for early warnings")
-    warnings = scan(tables, rules, day, blacklisted=None if registry is None else registry.in_force(on=day))
+    warnings = scan(tables, rules, day, blacklisted=listed[["subject_id"]] if registry is not None else None)
 
     features: dict[str, pd.DataFrame] = {}
     scores: dict[str, pd.DataFrame] = {}
@@ -299,7 +328,7 @@ def run_county(
     for subject_type, template in chosen.items():
         say(f"features and scores: {subject_type}")
         feats = build_features(tables, subject_type, day)
-        feats["blacklisted"] = blacklisted_flags(tables, feats, subject_type, registry, day).to_numpy()
+        feats["blacklisted"] = blacklisted_flags(feats, listed).to_numpy()
         scorer = ExpertScorecard(template, as_of=day).fit(feats)
         features[subject_type] = feats
         scores[subject_type] = scorer.score(feats)
@@ -308,8 +337,11 @@ def run_county(
     say("rating credit villages, townships and the county")
     hh_scorer = scorers["household"]
     hh_scores = scores["household"]
-    blacklisted = hh_scores.loc[features["household"]["blacklisted"].to_numpy(dtype=bool), ["subject_id"]]
-    villages = rate_villages(hh_scores, tables, criteria, day, blacklisted=blacklisted, warnings=warnings)
+    # Village vetoes count confirmed matters only: listings in force and confirmed cases, not raw
+    # warnings (a warning is a candidate until analysed).
+    villages = rate_villages(hh_scores, tables, criteria, day,
+                             blacklisted=listed[["subject_id", "category"]] if registry is not None else None,
+                             warnings=confirmed_cases(case_book))
     townships = rate_townships(villages, tables, criteria, day)
     county = rate_counties(townships, tables, criteria, day)
     households = _household_frame(tables, hh_scores, hh_scorer, villages)
