@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -57,6 +58,7 @@ __all__ = [
     "make_resident_ids",
     "make_uscc",
     "make_usccs",
+    "mask_ids_in_text",
     "mask_resident_id",
     "mask_resident_ids",
     "normalize_resident_id",
@@ -1757,3 +1759,29 @@ def pseudonymize_series(
             normalized = norm(s[flag]).to_numpy(dtype=object)
             out[flag] = [_hmac_hex(raw, k, v) for v in normalized]  # hmac has no vector form
     return pd.Series(out, index=s.index, name=s.name)
+
+
+#: A resident-ID-shaped token inside free text: 18 characters (17 digits + digit or X) or 15 digits.
+_ID_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
+
+
+def mask_ids_in_text(text: str) -> str:
+    """Mask every resident-ID-shaped token inside ``text``.
+
+    Parameters
+    ----------
+    text : str
+        Any text (a cell, a message, a whole page).
+
+    Returns
+    -------
+    str
+        ``text`` with each 18-character (or legacy 15-digit) ID-shaped token replaced by
+        :func:`ruralcredit.ids.mask_resident_id` of it, valid checksum or not.
+
+    Examples
+    --------
+    >>> mask_ids_in_text("户主 11010519491231002X 已评级")
+    '户主 110105********002X 已评级'
+    """
+    return _ID_TOKEN.sub(lambda m: mask_resident_id(m.group(0)), text)

@@ -26,7 +26,7 @@ import pandas as pd
 from ruralcredit import __version__
 from ruralcredit.blacklist import EligibilityResult
 from ruralcredit.errors import InputError
-from ruralcredit.ids import mask_resident_id
+from ruralcredit.ids import mask_ids_in_text
 from ruralcredit.models import metrics
 from ruralcredit.rating import AreaRating
 from ruralcredit.report import plots
@@ -36,7 +36,6 @@ __all__ = ["mask_ids_in_text", "render_report", "write_report"]
 
 # A resident ID number inside any text: 18 characters (17 digits and a digit or X) or a legacy 15-digit
 # number, not part of a longer run of letters and digits (so hashes and loan ids are left alone).
-_ID_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
 _DATA_URI = re.compile(r"(data:image/png;base64,[A-Za-z0-9+/=]*)")
 _SEVERITY_ORDER = ("blue", "yellow", "orange", "red")
 _SEVERITY_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
@@ -56,28 +55,6 @@ except ImportError:  # pragma: no cover - the risk package ships with the librar
 
 
 # ----------------------------------------------------------------------------------------- masking
-
-
-def mask_ids_in_text(text: str) -> str:
-    """Mask every resident-ID-shaped token inside ``text``.
-
-    Parameters
-    ----------
-    text : str
-        Any text (a cell, a message, a whole page).
-
-    Returns
-    -------
-    str
-        ``text`` with each 18-character (or legacy 15-digit) ID-shaped token replaced by
-        :func:`ruralcredit.ids.mask_resident_id` of it, valid checksum or not.
-
-    Examples
-    --------
-    >>> mask_ids_in_text("户主 11010519491231002X 已评级")
-    '户主 110105********002X 已评级'
-    """
-    return _ID_TOKEN.sub(lambda m: mask_resident_id(m.group(0)), text)
 
 
 def _mask_page(page: str) -> str:
