@@ -61,6 +61,20 @@ def positions(values: pd.Series | np.ndarray, keys: pd.Series | pd.Index | np.nd
     return index.get_indexer(np.asarray(values, dtype=object))
 
 
+def frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A DataFrame whose text columns stay Python objects (no round trip through Arrow strings)."""
+    n = next((len(v) for v in columns.values() if np.ndim(v) == 1), 0)
+    data = {}
+    for name, v in columns.items():
+        if isinstance(v, str) or v is None:
+            data[name] = pd.Series(np.full(n, v, dtype=object), dtype=object)
+        elif isinstance(v, np.ndarray) and v.dtype == object:
+            data[name] = pd.Series(v, dtype=object)
+        else:
+            data[name] = v
+    return pd.DataFrame(data)
+
+
 def text(values: Any) -> np.ndarray:
     """Values as an object array of Python strings (missing as ``None``)."""
     arr = np.asarray(pd.Series(values, dtype=object).to_numpy(dtype=object))
@@ -100,12 +114,12 @@ class Context:
         parts = []
         if self.has("households"):
             h = self.tables["households"]
-            parts.append(pd.DataFrame({"subject_id": text(h["subject_id"]), "subject_type": "household",
+            parts.append(frame({"subject_id": text(h["subject_id"]), "subject_type": "household",
                                        "party": text(h["subject_id"]), "village_code": text(h["village_code"])}))
         if self.has("enterprises"):
             e = self.tables["enterprises"]
             e = e.loc[day_numbers(e["registered_date"]) <= self.day]
-            parts.append(pd.DataFrame({"subject_id": text(e["subject_id"]), "subject_type": text(e["kind"]),
+            parts.append(frame({"subject_id": text(e["subject_id"]), "subject_type": text(e["kind"]),
                                        "party": text(e["subject_id"]), "village_code": text(e["village_code"])}))
         if self.has("persons"):
             p = self.tables["persons"]
@@ -119,7 +133,7 @@ class Context:
                 vc = text(h["village_code"])
                 village = np.where(pos >= 0, vc[np.maximum(pos, 0)], None)
             ptype = np.where(p["manager_certificate"].notna().to_numpy(), "professional_manager", "person")
-            parts.append(pd.DataFrame({"subject_id": pid, "subject_type": ptype,
+            parts.append(frame({"subject_id": pid, "subject_type": ptype,
                                        "party": np.where(has_hh, hh, pid), "village_code": village}))
         if not parts:
             return pd.DataFrame({c: pd.Series([], dtype=object)
@@ -178,7 +192,7 @@ class Context:
         keep = issue <= self.day
         loans = loans.loc[keep]
         closed = day_numbers(loans["closed_date"])
-        out = pd.DataFrame({
+        out = frame({
             "loan_id": text(loans["loan_id"]), "borrower_id": text(loans["borrower_id"]),
             "borrower_type": text(loans["borrower_type"]), "institution": text(loans["institution"]),
             "officer_id": text(loans["officer_id"]), "product": text(loans["product"]),
@@ -189,7 +203,7 @@ class Context:
             "snap_overdue": loans["overdue_days"].to_numpy(dtype=np.int64),
             "snap_class": pd.Categorical(text(loans["five_class"]), categories=FIVE_CLASSES).codes.astype(np.int64),
         })
-        out["borrower_party"] = self.party_of(out["borrower_id"])
+        out["borrower_party"] = pd.Series(self.party_of(out["borrower_id"]), dtype=object, index=out.index)
         return out
 
     @cached_property
@@ -277,7 +291,7 @@ class Context:
         L = self.loans
         amount = g["amount"].to_numpy(dtype=np.float64)[ok]
         balance = status["balance"].to_numpy()[p]
-        return pd.DataFrame({
+        return frame({
             "guarantee_id": text(g["guarantee_id"])[ok], "loan_id": L["loan_id"].to_numpy()[p],
             "guarantor_id": text(g["guarantor_id"])[ok], "borrower_id": L["borrower_id"].to_numpy()[p],
             "amount": amount, "exposure": np.round(np.minimum(amount, balance), 2),
@@ -289,16 +303,16 @@ class Context:
         c = self.tables["contacts"]
         ok = (day_numbers(c["valid_from"]) <= self.day) & (day_numbers(c["valid_to"]) > self.day)
         c = c.loc[ok]
-        out = pd.DataFrame({"subject_id": text(c["subject_id"]), "kind": text(c["kind"]),
+        out = frame({"subject_id": text(c["subject_id"]), "kind": text(c["kind"]),
                             "value": text(c["value"])})
-        out["party"] = self.party_of(out["subject_id"])
+        out["party"] = pd.Series(self.party_of(out["subject_id"]), dtype=object, index=out.index)
         return out.drop_duplicates(["subject_id", "kind", "value"], ignore_index=True)
 
     def roles_on(self, day: int) -> pd.DataFrame:
         """Roles held on ``day``: ``person_id, enterprise_id, role``."""
         r = self.tables["roles"]
         ok = (day_numbers(r["valid_from"]) <= day) & (day_numbers(r["valid_to"]) > day)
-        return pd.DataFrame({"person_id": text(r["person_id"])[ok], "enterprise_id": text(r["enterprise_id"])[ok],
+        return frame({"person_id": text(r["person_id"])[ok], "enterprise_id": text(r["enterprise_id"])[ok],
                              "role": text(r["role"])[ok]})
 
     @cached_property
@@ -308,17 +322,19 @@ class Context:
         t = self.tables["transactions"]
         day = day_numbers(t["date"])
         t = t.loc[day <= self.day]
-        out = pd.DataFrame({
+        out = frame({
             "txn_id": text(t["txn_id"]), "subject_id": text(t["subject_id"]), "day": day[day <= self.day],
             "amount": t["amount"].to_numpy(dtype=np.float64), "direction": text(t["direction"]),
             "counterparty_id": text(t["counterparty_id"]), "counterparty_name": text(t["counterparty_name"]),
             "industry": text(t["counterparty_industry"]), "loan_id": text(t["loan_id"])})
         cp = out["counterparty_id"].to_numpy(dtype=object)
         known_cp = pd.notna(cp)
-        out["counterparty_party"] = np.where(known_cp, self.party_of(cp), None)
+        out["counterparty_party"] = pd.Series(np.where(known_cp, self.party_of(cp), None), dtype=object,
+                                              index=out.index)
         person_cp = known_cp & (self.is_natural_person.get_indexer(np.where(known_cp, cp, "")) >= 0)
         out["to_individual"] = (out["industry"].to_numpy() == "individual") | person_cp
         # who an individual is: their party when known, else the name given
-        out["individual_key"] = np.where(known_cp, out["counterparty_party"].to_numpy(dtype=object),
-                                         "name:" + out["counterparty_name"].astype(str).to_numpy(dtype=object))
+        names = np.char.add("name:", out["counterparty_name"].astype(str).to_numpy(dtype=str)).astype(object)
+        out["individual_key"] = pd.Series(np.where(known_cp, out["counterparty_party"].to_numpy(dtype=object), names),
+                                          dtype=object, index=out.index)
         return out
