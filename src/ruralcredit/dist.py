@@ -56,8 +56,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ruralcredit.errors import InputError, ModelError, SchemaError
-from ruralcredit.features import build_features
-from ruralcredit.schema import SUBJECT_TYPES, TABLES, parse_as_of, validate_all
+from ruralcredit.features import build_features, tables_present, validate_tables
+from ruralcredit.features import tables_needed as _features_tables_needed
+from ruralcredit.schema import SUBJECT_TYPES, TABLES, parse_as_of
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import dask.dataframe as dd
@@ -89,23 +90,6 @@ _SUBJECTS: dict[str, tuple[str, str]] = {
     "enterprise": ("enterprises", "subject_id"),
     "professional_manager": ("persons", "person_id"),
 }
-#: Tables the features of a type need (a missing one is an error) and may read (used when given);
-#: these mirror what ``build_features`` reads for the type.
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    "household": ("households", "loans", "repayments"),
-    "family_farm": ("enterprises", "loans", "repayments"),
-    "cooperative": ("enterprises", "loans", "repayments"),
-    "enterprise": ("enterprises", "loans", "repayments"),
-    "professional_manager": ("persons", "loans", "repayments"),
-}
-_OPTIONAL: dict[str, tuple[str, ...]] = {
-    "household": ("guarantees",),
-    "family_farm": ("guarantees", "roles", "persons", "households"),
-    "cooperative": ("guarantees", "roles", "persons", "households"),
-    "enterprise": ("guarantees", "roles", "persons", "households"),
-    "professional_manager": ("roles", "enterprises"),
-}
-_CREDIT_GROUP = ("loans", "repayments", "guarantees")
 
 
 # ------------------------------------------------------------------------------------------ public: pandas
@@ -129,7 +113,7 @@ def tables_needed(subject_type: str) -> tuple[str, ...]:
         For an unknown subject type.
     """
     _check_subject_type(subject_type)
-    return _REQUIRED[subject_type] + _OPTIONAL[subject_type]
+    return _features_tables_needed(subject_type)
 
 
 def partition_of(subject_ids: Any, n_partitions: int) -> np.ndarray:
@@ -414,25 +398,13 @@ def _as_mapping(tables: Any) -> Mapping[str, Any]:
     return tables
 
 
-def _present(raw: Mapping[str, Any], subject_type: str) -> list[str]:
-    """The tables of :func:`tables_needed` that were given; SchemaError for a missing needed one."""
-    need = _REQUIRED[subject_type]
-    missing = [name for name in need if raw.get(name) is None]
-    if missing:
-        raise SchemaError(f"building {subject_type} features needs table(s) {missing}; given: {sorted(raw)}",
-                          table=",".join(missing), problem="missing_table")
-    return [n for n in need + _OPTIONAL[subject_type] if raw.get(n) is not None]
-
-
 def _validated(raw: Mapping[str, Any], subject_type: str) -> dict[str, pd.DataFrame]:
     """The checks ``build_features`` makes, on the whole tables: contracts, references, unique heads."""
-    use = _present(raw, subject_type)
-    for name in use:
+    for name in tables_present(raw, subject_type):
         if isinstance(raw[name], pd.DataFrame) and any(c in raw[name].columns for c in _HELPERS):
             raise SchemaError(f"columns named {list(_HELPERS)} are reserved for partitioning", table=name,
                               columns=[c for c in _HELPERS if c in raw[name].columns], problem="reserved_column")
-    out = validate_all({n: raw[n] for n in use if n in _CREDIT_GROUP})
-    out.update(validate_all({n: raw[n] for n in use if n not in _CREDIT_GROUP}))
+    out = validate_tables(raw, subject_type)
     if subject_type in ("family_farm", "cooperative", "enterprise") and {"roles", "persons", "households"} <= set(out):
         _check_unique_heads(out["households"]["head_id_number"])
     return out
@@ -717,7 +689,7 @@ def _features_from_dask(raw: Mapping[str, Any], subject_type: str, day: pd.Times
     import dask
     import dask.dataframe as dd
 
-    use = _present(raw, subject_type)
+    use = tables_present(raw, subject_type)
     t: dict[str, Any] = {}
     dtypes: dict[str, dict[str, Any]] = {}
     for name in use:

@@ -114,7 +114,7 @@ def build_features(tables: Any, subject_type: str, as_of: Any) -> pd.DataFrame:
         raise InputError(f"unknown subject type {subject_type!r}; expected one of {list(SUBJECT_TYPES)}",
                          argument="subject_type", value=subject_type)
     raw = _as_mapping(tables)
-    t = _validated(raw, subject_type)
+    t = validate_tables(raw, subject_type)
     if subject_type == "household":
         cols = _household_features(t, day)
     elif subject_type == "professional_manager":
@@ -136,22 +136,38 @@ def _as_mapping(tables: Any) -> Mapping[str, Any]:
     return tables
 
 
-def _validated(raw: Mapping[str, Any], subject_type: str) -> dict[str, pd.DataFrame]:
+def tables_present(raw: Mapping[str, Any], subject_type: str) -> list[str]:
+    """The tables a subject type's features read that were given: the needed ones, then the optional ones.
+
+    Raises
+    ------
+    SchemaError
+        When a needed table is missing (``problem="missing_table"``).
+    """
+    need = _REQUIRED[subject_type]
+    missing = [name for name in need if raw.get(name) is None]
+    if missing:
+        raise SchemaError(f"building {subject_type} features needs table(s) {missing}; given: {sorted(raw)}",
+                          table=",".join(missing), problem="missing_table")
+    return [n for n in need + _OPTIONAL[subject_type] if raw.get(n) is not None]
+
+
+def validate_tables(raw: Mapping[str, Any], subject_type: str) -> dict[str, pd.DataFrame]:
     """Validate the tables this subject type uses; references are checked within two groups.
 
     Credit tables (loans, repayments, guarantees) are validated together so that an orphan instalment
     or guarantee is an error; subject tables and roles together. Borrowers are not checked against
     the subject tables: a bank's loan book holds borrowers of every type.
     """
-    need = _REQUIRED[subject_type]
-    missing = [name for name in need if name not in raw or raw[name] is None]
-    if missing:
-        raise SchemaError(f"building {subject_type} features needs table(s) {missing}; given: {sorted(raw)}",
-                          table=",".join(missing), problem="missing_table")
-    use = [n for n in need + _OPTIONAL[subject_type] if n in raw and raw[n] is not None]
+    use = tables_present(raw, subject_type)
     out = validate_all({n: raw[n] for n in use if n in _CREDIT_GROUP})
     out.update(validate_all({n: raw[n] for n in use if n not in _CREDIT_GROUP}))
     return out
+
+
+def tables_needed(subject_type: str) -> tuple[str, ...]:
+    """The tables a subject type's features read: the needed ones first, then those used when given."""
+    return _REQUIRED[subject_type] + _OPTIONAL[subject_type]
 
 
 # --------------------------------------------------------------------------------------------- helpers
