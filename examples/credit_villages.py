@@ -1,10 +1,14 @@
 """Credit villages and townships of a synthetic county, with the criteria each met or missed.
 
-Steps: make a synthetic county -> grade its households (expert scorecard on point-in-time
-features; a clearly labelled provisional rule if those modules are missing) -> rate villages,
-townships and the county under a ``village_criteria`` policy pack -> print each area's figures and
-every criterion's value against its threshold -> the village star level each household carries
-into its loan terms.
+Steps: make a synthetic county -> a month before the rating date the risk platform scans it
+(:func:`ruralcredit.risk.scan`) and its warnings become cases; an analyst confirms the malicious
+debt evaders and the illegal-fundraising cooperative, a clerk proposes them for the blacklist and a
+supervisor approves (maker-checker, :class:`ruralcredit.blacklist.Registry` on an in-memory SQLite
+store) -> on the rating date the county runs end to end (:func:`ruralcredit.pipeline.run_county`):
+expert scores with the blacklist veto, credit households, villages, townships and the county under a
+``village_criteria`` policy pack, whose vetoes count the listings in force and the confirmed cases
+-> each area's figures and every criterion's value against its threshold -> the village star level
+each household carries into its loan terms -> the same county under a local variant of the pack.
 
 Run::
 
@@ -14,53 +18,80 @@ Run::
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import time
 
-import numpy as np
 import pandas as pd
 
-from ruralcredit.rating.villages import (
-    AreaRating,
-    rate_counties,
-    rate_townships,
-    rate_villages,
-    village_stars_for,
-)
+from ruralcredit.blacklist import Registry
+from ruralcredit.pipeline import confirmed_cases, listed_subjects, run_county
+from ruralcredit.rating.villages import AreaRating, rate_villages
+from ruralcredit.risk import CaseBook, scan
+from ruralcredit.store import open_store
 from ruralcredit.synth import make_county
 
-
-def grade_households(county, as_of: pd.Timestamp) -> tuple[pd.DataFrame, str]:
-    """Household grades: the expert scorecard when available, else a provisional rule (said so)."""
-    try:
-        from ruralcredit.features import build_features
-        from ruralcredit.models import ExpertScorecard
-    except ImportError:  # pragma: no cover - the scorecard modules ship with the library
-        build_features = ExpertScorecard = None
-    if build_features is not None and ExpertScorecard is not None:
-        feats = build_features(county, "household", as_of)
-        feats["blacklisted"] = False  # no blacklist registry in this example
-        card = ExpertScorecard("household", as_of=as_of).fit(feats)
-        return card.score(feats)[["subject_id", "grade"]], f"expert scorecard, template {card.template_.id}"
-    hh = county.households
-    good = (hh["credit_report_status"] == "normal") & hh["village_assessment"].isin(["excellent", "good"])
-    bad = hh["credit_report_status"] == "bad"
-    grade = np.where(bad, "C", np.where(good, "A", "B"))
-    return (pd.DataFrame({"subject_id": hh["subject_id"], "grade": grade}),
-            "PROVISIONAL RULE (not a scorecard): normal credit report and good conduct = A, bad report = C, else B")
+ANALYST, CLERK, SUPERVISOR = "analyst.zhao", "clerk.li", "supervisor.wang"
 
 
-def stand_in_events(county) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Warnings and listings for the vetoes.
+def _evidence_hash(evidence: object) -> str:
+    text = json.dumps(evidence, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    The risk and blacklist modules would supply these; here the synthetic county's injected
-    illegal-fundraising organisations and malicious evaders stand in for their output.
+
+def dispose_warnings(county, registry: Registry, book: CaseBook, on: pd.Timestamp) -> pd.DataFrame:
+    """Warnings on ``on`` -> cases -> the confirmed evaders and fundraisers listed (maker-checker).
+
+    A warning is a candidate, not a fact: only the cases an analyst confirms, and the listings a
+    supervisor approves, count in the credit-village vetoes. Returns the warnings.
     """
-    p = county.truth["patterns"]
-    fund = p[(p["pattern"] == "illegal_fundraising") & (p["entity_kind"] == "enterprise")]
-    evaders = p[(p["pattern"] == "malicious_evader") & (p["entity_kind"] == "household")]
-    warnings = pd.DataFrame({"subject_id": fund["entity_id"].to_numpy(), "category": "illegal_fundraising"})
-    blacklisted = pd.DataFrame({"subject_id": evaders["entity_id"].to_numpy(), "reason": "malicious_evasion"})
-    return warnings, blacklisted
+    warnings = scan(county, "early-warning", on)
+    book.open_cases(warnings, by="system")
+    cases = book.cases(open_only=True)
+    households = county.households.set_index("subject_id")
+    enterprises = county.enterprises.set_index("subject_id")
+
+    def case_of(subject_id: str, category: str) -> str | None:
+        found = cases[(cases["subject_id"] == subject_id) & (cases["category"] == category)]
+        return None if found.empty else str(found["case_id"].iloc[0])
+
+    evasion = warnings[(warnings["category"] == "malicious_evasion") & (warnings["subject_type"] == "household")
+                       & warnings["severity"].isin(["orange", "red"])]
+    for subject_id, group in evasion.groupby("subject_id", sort=True):
+        case_id = case_of(subject_id, "malicious_evasion")
+        # the analyst confirms a candidate named by two or more evasion rules (e.g. assets moved away and
+        # overdue with the means to pay); one rule alone stays an open case under monitoring
+        if case_id is None or group["rule_id"].nunique() < 2:
+            continue
+        book.analyse(case_id, by=ANALYST, note="long overdue while deposits could repay; notices refused")
+        book.verify_risk(case_id, by=ANALYST, note="ability to pay confirmed from deposits and assets")
+        head = households.loc[subject_id]
+        listing = registry.propose(
+            head["head_id_number"], name=head["head_name"], category="debt.malicious_evasion", severity="ordinary",
+            legal_basis="昆明市方案（2019）第22条：对恶意逃废银行贷款的经营主体实行“黑名单”制",
+            source_institution="county rural credit cooperative", document_number=f"RCC-BL-{case_id[-8:]}",
+            evidence_hash=_evidence_hash(group["evidence"].tolist()), effective_date=on, by=CLERK)
+        registry.approve(listing.listing_id, by=SUPERVISOR)
+        book.resolve(case_id, by=SUPERVISOR, note=f"listed as {listing.listing_id}")
+
+    fundraisers = warnings[(warnings["category"] == "illegal_fundraising")
+                           & (warnings["subject_type"] == "cooperative")]
+    for subject_id, group in fundraisers.groupby("subject_id", sort=True):
+        case_id = case_of(subject_id, "illegal_fundraising")
+        if case_id is None or subject_id not in enterprises.index:
+            continue
+        book.analyse(case_id, by=ANALYST, note="money taken from non-members at promised yields")
+        book.verify_risk(case_id, by=ANALYST, note="confirmed with the township")
+        book.transfer(case_id, by=SUPERVISOR, note="transferred to the public security bureau")
+        coop = enterprises.loc[subject_id]
+        ident = coop["uscc"] if isinstance(coop["uscc"], str) else coop["operator_id_number"]
+        listing = registry.propose(
+            ident, name=coop["name"], category="finance.illegal_fundraising", severity="serious",
+            legal_basis="防范和处置非法集资条例（2021）", source_institution="county financial office",
+            document_number=f"FIN-{case_id[-8:]}", evidence_hash=_evidence_hash(group["evidence"].tolist()),
+            effective_date=on, by=CLERK)
+        registry.approve(listing.listing_id, by=SUPERVISOR)
+    return warnings
 
 
 def show(rating: AreaRating, name_col: str | None, columns: list[str]) -> None:
@@ -101,18 +132,32 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     county = make_county(households=args.households, seed=args.seed, as_of=args.as_of)
     as_of = county.as_of
-    print(f"Synthetic county {county.villages['county_code'].iloc[0]}: {len(county.households):,} households in "
+    print(f"Synthetic county {county.county_code}: {len(county.households):,} households in "
           f"{len(county.villages)} villages, {len(county.loans):,} loans, as of {as_of.date()}")
-    scores, how = grade_households(county, as_of)
-    mix = scores["grade"].value_counts().to_dict()
-    print(f"Household grades from the {how}: {mix}")
-    warnings, blacklisted = stand_in_events(county)
-    print(f"Veto inputs (stand-ins from the synthetic county's injected patterns): {len(warnings)} illegal-"
-          f"fundraising warning(s), {len(blacklisted)} malicious-evasion listing(s)\n")
 
-    villages = rate_villages(scores, county.tables, args.pack, as_of, warnings=warnings, blacklisted=blacklisted)
-    townships = rate_townships(villages)
-    counties = rate_counties(townships) if villages.pack.payload.county is not None else None
+    store = open_store("sqlite://")  # in memory: registry, cases and their hash-chained events
+    registry, book = Registry(store), CaseBook(store)
+    earlier = as_of - pd.Timedelta(days=30)
+    warnings = dispose_warnings(county, registry, book, earlier)
+    # The vetoes count confirmed matters only: listings in force and confirmed cases, not raw warnings.
+    listed = listed_subjects(county.tables, registry, as_of)[["subject_id", "category"]]
+    confirmed = confirmed_cases(book)
+    print(f"Risk scan on {earlier.date()}: {len(warnings)} warning(s) -> {len(book.cases())} case(s); "
+          f"confirmed: {confirmed['category'].value_counts().to_dict()}")
+    in_force = registry.in_force(on=as_of)
+    print(f"Blacklist (proposed by {CLERK}, approved by {SUPERVISOR}): {len(in_force)} listing(s) in force on "
+          f"{as_of.date()}, reaching {listed['subject_id'].nunique()} subject id(s) of the tables")
+    for row in registry.listings().itertuples():
+        print(f"  {row.listing_id} {row.subject_masked} {row.category} {row.status}")
+    print()
+
+    run = run_county(county, as_of, registry=registry, case_book=book, templates={"household": "household"},
+                     criteria=args.pack, recorded_by="system")
+    villages, townships, counties = run.villages, run.townships, run.county
+    scores = run.scores["household"]
+    mix = scores["grade"].astype(object).value_counts().to_dict()
+    print(f"Household grades from the expert scorecard, template {run.record['templates']['household']['id']} "
+          f"(listed heads vetoed): {mix}")
     p = villages.policy
     print(f"Policy {p['policy_id']} v{p['policy_version']} (hash {p['policy_hash'][:12]}): {p['policy_source']}")
     print(f"Rated in {time.perf_counter() - t0:.1f} s; valid until {villages.summary['valid_until'].iloc[0].date()}, "
@@ -126,11 +171,10 @@ def main(argv: list[str] | None = None) -> None:
           f"{len(townships.summary)} credit")
     show(townships, "township_name", ["villages", "credit_villages", "credit_village_share", "borrowers",
                                       "on_time_borrower_share", "npl_ratio", "credit_township"])
-    if counties is not None:
-        print("\n== County (信用县)")
-        show(counties, None, ["townships", "credit_townships", "credit_township_share", "credit_county"])
+    print("\n== County (信用县)")
+    show(counties, None, ["townships", "credit_townships", "credit_township_share", "credit_county"])
 
-    stars = village_stars_for(county.households[["subject_id", "village_code"]], villages, on=as_of)
+    stars = run.households["village_stars"]
     print("\nVillage stars carried into loan terms (households per star level): "
           f"{stars.value_counts().sort_index().to_dict()}")
 
@@ -141,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         "id": f"{base.id}-snapshot", "version": f"{base.version}-local",
         "payload": base.payload.model_copy(update={"on_time": base.payload.on_time.model_copy(
             update={"basis": "snapshot"})})})
-    local = rate_villages(scores, county.tables, variant, as_of, warnings=warnings, blacklisted=blacklisted)
+    local = rate_villages(scores, county.tables, variant, as_of, blacklisted=listed, warnings=confirmed)
     s = local.summary
     print(f"\n== Local variant {variant.id} v{variant.version} (hash {variant.policy_hash[:12]}): on-time = no "
           f"arrears on {as_of.date()}: {int(s['credit_village'].sum())} of {len(s)} credit villages")
@@ -150,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     for c in ("on_time_borrower_share", "npl_ratio"):
         table[c] = table[c].map(lambda x: "—" if pd.isna(x) else f"{x:.1%}")
     print(table.to_string(index=False))
+    verified = store.verify()
+    print(f"\nAudit chain of listings and cases: {'verified' if verified.ok else 'BROKEN'} ({verified.detail})")
+    store.close()
 
 
 if __name__ == "__main__":
