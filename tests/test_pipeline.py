@@ -9,7 +9,7 @@ import pytest
 
 from ruralcredit.blacklist import Registry
 from ruralcredit.errors import InputError, PolicyError
-from ruralcredit.pipeline import confirmed_cases, listed_subjects, run_county
+from ruralcredit.pipeline import confirmed_cases, count_steps, listed_subjects, run_county
 from ruralcredit.risk.cases import CaseBook
 from ruralcredit.store import open_store
 from ruralcredit.synth import make_county
@@ -31,7 +31,9 @@ def _list_household(registry: Registry, county, subject_id: str) -> str:
 
 
 def test_run_without_registry(county) -> None:
-    run = run_county(county, county.as_of, templates={"household": "household"})
+    steps: list[str] = []
+    run = run_county(county, county.as_of, templates={"household": "household"}, progress=steps.append)
+    assert len(steps) == count_steps(templates={"household": "household"}) == len(set(steps))
     assert run.eligibility is None and run.cases is None
     assert len(run.households) == len(county.households)
     assert set(run.scores) == {"household"}
@@ -53,8 +55,11 @@ def test_listing_vetoes_grade_eligibility_and_village(county, tmp_path: Path) ->
     head = county.persons[(county.persons["household_id"] == target) & (county.persons["relation"] == "head")]
     assert sorted(listed["subject_id"]) == sorted([target, head["person_id"].iloc[0]])
 
+    steps: list[str] = []
     run = run_county(county, county.as_of, registry=registry, case_book=book,
-                     templates={"household": "household"})
+                     templates={"household": "household"}, progress=steps.append)
+    assert len(steps) == count_steps(templates={"household": "household"}, registry=registry, case_book=book)
+    assert "subsidy eligibility" in steps and "recording warnings in cases" in steps
     row = run.households.set_index("subject_id").loc[target]
     assert str(row["grade"]) == "VETO" and not row["credit_household"]
     decision = run.eligibility.decisions.set_index("subject_id").loc[target]
@@ -105,7 +110,10 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     from ruralcredit.demo import run_demo
 
     report = run_demo(tmp_path / "demo", households=600, seed=2)
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    total = 3 + count_steps(registry=True, case_book=True)
+    assert f"[{total}/{total}]" in captured.err and f"[{total + 1}/" not in captured.err
     assert report.is_file() and str(report.resolve()) in out
     assert "audit chain           verified" in out
     page = report.read_text(encoding="utf-8")

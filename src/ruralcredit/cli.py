@@ -298,7 +298,8 @@ def _cmd_eligibility(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from ruralcredit.pipeline import run_county
+    from ruralcredit._progress import ProgressBar
+    from ruralcredit.pipeline import count_steps, run_county
     from ruralcredit.report import write_report
 
     tables = read_tables(args.tables)
@@ -309,8 +310,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
         store = _open(args)
         registry, book = Registry(store), CaseBook(store)
+    bar = ProgressBar(count_steps(registry=registry, case_book=book))
     run = run_county(tables, args.as_of, registry=registry, case_book=book, criteria=args.criteria,
-                     progress=_step)
+                     progress=bar)
+    bar.close()
     extra: dict[str, Any] = {}
     if book is not None:
         extra["cases"] = book.cases()

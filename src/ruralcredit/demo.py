@@ -20,17 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ruralcredit._progress import ProgressBar
 from ruralcredit.blacklist import Registry
 from ruralcredit.features import build_features
 from ruralcredit.models import ExpertScorecard
-from ruralcredit.pipeline import CountyRun, run_county
+from ruralcredit.pipeline import CountyRun, count_steps, run_county
 from ruralcredit.report import write_report
 from ruralcredit.risk import scan
 from ruralcredit.risk.cases import CaseBook
@@ -42,10 +42,6 @@ __all__ = ["run_demo"]
 _CLERK = "clerk.li"
 _SUPERVISOR = "supervisor.wang"
 _ANALYST = "analyst.zhao"
-
-
-def _step(message: str) -> None:
-    print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
 def _evidence_hash(evidence: object) -> str:
@@ -184,7 +180,9 @@ def run_demo(out: Path | str = "demo-output", households: int = 3000, seed: int 
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _step(f"synthetic county: {households:,} households, seed {seed}")
+    # two steps of the demo's own, the county run's, one more after it
+    step = ProgressBar(2 + count_steps(registry=True, case_book=True) + 1)
+    step(f"synthetic county: {households:,} households, seed {seed}")
     county = make_county(households=households, seed=seed)
     county.to_parquet(out / "tables")
     as_of = county.as_of
@@ -196,12 +194,12 @@ def run_demo(out: Path | str = "demo-output", households: int = 3000, seed: int 
     registry = Registry(store)
     book = CaseBook(store)
 
-    _step("warnings a month earlier -> cases -> listings (maker-checker)")
+    step("warnings a month earlier -> cases -> listings (maker-checker)")
     counts = _dispose(county, registry, book, as_of)
 
-    run = run_county(county, as_of, registry=registry, case_book=book, progress=_step)
+    run = run_county(county, as_of, registry=registry, case_book=book, progress=step)
 
-    _step("stability against last year's scores, discrimination against the synthetic truth")
+    step("stability against last year's scores, discrimination against the synthetic truth")
     previous = _previous_scores(county, as_of)
     truth = county.truth["defaults"]
     outcomes = run.households[["subject_id", "score"]].merge(
@@ -222,5 +220,6 @@ def run_demo(out: Path | str = "demo-output", households: int = 3000, seed: int 
         blacklist=registry,
     )
     report = write_report(data, out / "report.html")
+    step.close()
     _print_summary(run, counts, registry, verify_ok, report, out, time.perf_counter() - t0)
     return report

@@ -44,8 +44,8 @@ from ruralcredit.rating import (
 from ruralcredit.risk import scan
 from ruralcredit.schema import parse_as_of, validate_all
 
-__all__ = ["CONFIRMED_CASE_STATES", "CountyRun", "blacklisted_flags", "confirmed_cases", "listed_subjects",
-           "run_county"]
+__all__ = ["CONFIRMED_CASE_STATES", "CountyRun", "blacklisted_flags", "confirmed_cases", "count_steps",
+           "listed_subjects", "run_county"]
 
 #: The subject types scored by default, each with its built-in template.
 DEFAULT_TEMPLATES: dict[str, str] = {
@@ -255,6 +255,16 @@ def _head_groups(tables: Mapping[str, pd.DataFrame], households: pd.DataFrame) -
         columns=["household_id"])
 
 
+def count_steps(*, templates: Mapping[str, str | Path] | None = None, registry: Any = None,
+                case_book: Any = None) -> int:
+    """How many times :func:`run_county` with these arguments calls its ``progress`` callback.
+
+    For a progress bar that knows its total before the run starts (the command line's).
+    """
+    n_types = len(DEFAULT_TEMPLATES if templates is None else templates)
+    return 5 + n_types + (registry is not None) + (case_book is not None)
+
+
 def run_county(
     tables: Any,
     as_of: Any,
@@ -292,7 +302,8 @@ def run_county(
     recorded_by : str
         The user recorded on cases opened from warnings.
     progress : callable, optional
-        Called with a short message before each step (the command line prints them).
+        Called with a short message before each step, :func:`count_steps` times in all (the command
+        line draws them as a progress bar).
 
     Returns
     -------
@@ -372,9 +383,10 @@ def run_county(
                                         persons=tables["persons"], enterprises=tables["enterprises"])
 
     cases = None
-    if case_book is not None and len(warnings):
+    if case_book is not None:
         say("recording warnings in cases")
-        cases = case_book.open_cases(warnings, by=recorded_by)
+        if len(warnings):
+            cases = case_book.open_cases(warnings, by=recorded_by)
 
     say("fairness audit of credit-household ratings")
     groups = _head_groups(tables, households)
