@@ -109,7 +109,9 @@ def evaluate(rule: Rule, frame: pd.DataFrame, pack: WarningRules, as_of: pd.Time
     for rec, s, t, mv in zip(facts, sev, thr, measured, strict=True):  # one pass over the warnings raised
         t_plain = _plain_number(t)
         evidence.append({**rec, **common, "threshold": t_plain, "severity": s})
-        fields = {**rec, "value": mv, "threshold": t_plain, "severity": s, "severity_zh": SEVERITY_TEXT[s][0]}
+        # ``{value}`` in a text is the signal's value; a rule on another measure quotes it by its name
+        shown = rec["value"] if rule.measure != "value" and "value" in rec else mv
+        fields = {**rec, "value": shown, "threshold": t_plain, "severity": s, "severity_zh": SEVERITY_TEXT[s][0]}
         zh.append(_FORMATTER.vformat(rule.text_zh, (), fields))
         en.append(_FORMATTER.vformat(rule.text_en, (), fields))
     sid = f["subject_id"].to_numpy(dtype=object)

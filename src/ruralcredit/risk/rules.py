@@ -14,8 +14,9 @@ severity whose threshold it passes, so thresholds escalate a warning::
       text_en: borrower {value} days overdue (loan {loan_id})
       source: DOMAIN.md section 4; 贷款风险分类指引 ...
 
-Texts may quote ``{value}``, ``{threshold}``, ``{severity}`` and the signal's measures and scalar
-evidence fields, with Python format specs (``{value:.0%}``). The built-in pack is
+Texts may quote ``{value}`` (the signal's value), ``{threshold}``, ``{severity}`` and the signal's
+measures and scalar evidence fields by name, with Python format specs (``{value:.0%}``); a rule
+on another measure (``measure: total_amount``) quotes that measure by its name. The built-in pack is
 ``early-warning`` (``templates/builtin/warning_rules/early-warning.yaml``); a county passes its own
 file instead. Thresholds are never constants in code.
 """
