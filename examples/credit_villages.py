@@ -1,7 +1,8 @@
 """Credit villages and townships of a synthetic county, with the criteria each met or missed.
 
 Steps: make a synthetic county -> a month before the rating date the risk platform scans it
-(:func:`ruralcredit.risk.scan`) and its warnings become cases; an analyst confirms the malicious
+(:func:`ruralcredit.risk.scan`) and its warnings become cases; a simulated analyst
+(:func:`ruralcredit.demo.simulate_case_analysis`) confirms the malicious
 debt evaders and the illegal-fundraising cooperative, a clerk proposes them for the blacklist and a
 supervisor approves (maker-checker, :class:`ruralcredit.blacklist.Registry` on an in-memory SQLite
 store) -> on the rating date the county runs end to end (:func:`ruralcredit.pipeline.run_county`):
@@ -18,80 +19,17 @@ Run::
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import time
 
 import pandas as pd
 
 from ruralcredit.blacklist import Registry
+from ruralcredit.demo import simulate_case_analysis
 from ruralcredit.pipeline import confirmed_cases, listed_subjects, run_county
 from ruralcredit.rating.villages import AreaRating, rate_villages
-from ruralcredit.risk import CaseBook, scan
+from ruralcredit.risk import CaseBook
 from ruralcredit.store import open_store
 from ruralcredit.synth import make_county
-
-ANALYST, CLERK, SUPERVISOR = "analyst.zhao", "clerk.li", "supervisor.wang"
-
-
-def _evidence_hash(evidence: object) -> str:
-    text = json.dumps(evidence, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def dispose_warnings(county, registry: Registry, book: CaseBook, on: pd.Timestamp) -> pd.DataFrame:
-    """Warnings on ``on`` -> cases -> the confirmed evaders and fundraisers listed (maker-checker).
-
-    A warning is a candidate, not a fact: only the cases an analyst confirms, and the listings a
-    supervisor approves, count in the credit-village vetoes. Returns the warnings.
-    """
-    warnings = scan(county, "early-warning", on)
-    book.open_cases(warnings, by="system")
-    cases = book.cases(open_only=True)
-    households = county.households.set_index("subject_id")
-    enterprises = county.enterprises.set_index("subject_id")
-
-    def case_of(subject_id: str, category: str) -> str | None:
-        found = cases[(cases["subject_id"] == subject_id) & (cases["category"] == category)]
-        return None if found.empty else str(found["case_id"].iloc[0])
-
-    evasion = warnings[(warnings["category"] == "malicious_evasion") & (warnings["subject_type"] == "household")
-                       & warnings["severity"].isin(["orange", "red"])]
-    for subject_id, group in evasion.groupby("subject_id", sort=True):
-        case_id = case_of(subject_id, "malicious_evasion")
-        # the analyst confirms a candidate named by two or more evasion rules (e.g. assets moved away and
-        # overdue with the means to pay); one rule alone stays an open case under monitoring
-        if case_id is None or group["rule_id"].nunique() < 2:
-            continue
-        book.analyse(case_id, by=ANALYST, note="long overdue while deposits could repay; notices refused")
-        book.verify_risk(case_id, by=ANALYST, note="ability to pay confirmed from deposits and assets")
-        head = households.loc[subject_id]
-        listing = registry.propose(
-            head["head_id_number"], name=head["head_name"], category="debt.malicious_evasion", severity="ordinary",
-            legal_basis="昆明市方案（2019）第22条：对恶意逃废银行贷款的经营主体实行“黑名单”制",
-            source_institution="county rural credit cooperative", document_number=f"RCC-BL-{case_id[-8:]}",
-            evidence_hash=_evidence_hash(group["evidence"].tolist()), effective_date=on, by=CLERK)
-        registry.approve(listing.listing_id, by=SUPERVISOR)
-        book.resolve(case_id, by=SUPERVISOR, note=f"listed as {listing.listing_id}")
-
-    fundraisers = warnings[(warnings["category"] == "illegal_fundraising")
-                           & (warnings["subject_type"] == "cooperative")]
-    for subject_id, group in fundraisers.groupby("subject_id", sort=True):
-        case_id = case_of(subject_id, "illegal_fundraising")
-        if case_id is None or subject_id not in enterprises.index:
-            continue
-        book.analyse(case_id, by=ANALYST, note="money taken from non-members at promised yields")
-        book.verify_risk(case_id, by=ANALYST, note="confirmed with the township")
-        book.transfer(case_id, by=SUPERVISOR, note="transferred to the public security bureau")
-        coop = enterprises.loc[subject_id]
-        ident = coop["uscc"] if isinstance(coop["uscc"], str) else coop["operator_id_number"]
-        listing = registry.propose(
-            ident, name=coop["name"], category="finance.illegal_fundraising", severity="serious",
-            legal_basis="防范和处置非法集资条例（2021）", source_institution="county financial office",
-            document_number=f"FIN-{case_id[-8:]}", evidence_hash=_evidence_hash(group["evidence"].tolist()),
-            effective_date=on, by=CLERK)
-        registry.approve(listing.listing_id, by=SUPERVISOR)
-    return warnings
 
 
 def show(rating: AreaRating, name_col: str | None, columns: list[str]) -> None:
@@ -138,14 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     store = open_store("sqlite://")  # in memory: registry, cases and their hash-chained events
     registry, book = Registry(store), CaseBook(store)
     earlier = as_of - pd.Timedelta(days=30)
-    warnings = dispose_warnings(county, registry, book, earlier)
+    # warnings -> cases -> the confirmed ones listed by a clerk, approved by a supervisor (simulated analysts)
+    warnings, _ = simulate_case_analysis(county, registry, book, earlier)
     # The vetoes count confirmed matters only: listings in force and confirmed cases, not raw warnings.
     listed = listed_subjects(county.tables, registry, as_of)[["subject_id", "category"]]
     confirmed = confirmed_cases(book)
     print(f"Risk scan on {earlier.date()}: {len(warnings)} warning(s) -> {len(book.cases())} case(s); "
           f"confirmed: {confirmed['category'].value_counts().to_dict()}")
     in_force = registry.in_force(on=as_of)
-    print(f"Blacklist (proposed by {CLERK}, approved by {SUPERVISOR}): {len(in_force)} listing(s) in force on "
+    print(f"Blacklist (maker-checker): {len(in_force)} listing(s) in force on "
           f"{as_of.date()}, reaching {listed['subject_id'].nunique()} subject id(s) of the tables")
     for row in registry.listings().itertuples():
         print(f"  {row.listing_id} {row.subject_masked} {row.category} {row.status}")
