@@ -368,7 +368,7 @@ def test_statistical_scorecard_round_trip(tmp_path: Path) -> None:
     )
     logit = -2.0 - 0.8 * (np.log(X["income"]) - 9.0) + 0.6 * X["overdue_months"]
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    model = Scorecard(min_iv=0.0).fit(X, y)
+    model = Scorecard(min_iv=0.0, pdo=10, base_score=60, base_odds=19).fit(X, y)
     path = save(model, tmp_path / "stat.rcmodel.json", training_data=X, metrics={"auc": 0.7})
     back = load(path)
     assert type(back) is Scorecard
@@ -377,3 +377,59 @@ def test_statistical_scorecard_round_trip(tmp_path: Path) -> None:
     meta = read_metadata(path)
     assert meta["payload_encoding"] == "json"
     assert meta["scaling"]["pdo"] == model.pdo
+    # the reloaded scorecard is the same scorecard: its description round-trips exactly
+    assert back.to_dict() == model.to_dict()
+    assert back.grade_scale_ == model.grade_scale_
+    rec = X.iloc[3].to_dict()
+    assert back.score_record(rec) == model.score_record(rec)
+
+
+def _statistical_card(**params: Any) -> tuple[Any, pd.DataFrame]:
+    from ruralcredit.models.scorecard import Scorecard
+
+    rng = np.random.default_rng(12)
+    n = 600
+    X = pd.DataFrame({"income": rng.lognormal(9.0, 0.8, n), "plots": rng.poisson(2.0, n).astype(float)})
+    y = (rng.random(n) < 1 / (1 + np.exp(2.0 + 0.9 * (np.log(X["income"]) - 9.0)))).astype(int)
+    return Scorecard(min_iv=0.0, pdo=10, base_score=60, base_odds=19, **params).fit(X, y), X
+
+
+@pytest.mark.skipif(not HAS_SCORECARD, reason="ruralcredit.models.scorecard not written yet")
+def test_statistical_scorecard_with_a_grade_scale_pack_round_trips(tmp_path: Path) -> None:
+    from ruralcredit.rating import load_grade_scale
+    from ruralcredit.templates import GradeScalePack
+
+    pack = GradeScalePack.model_validate({
+        "id": "test-100", "kind": "grade_scale", "version": "1", "effective_from": "2024-01-01",
+        "jurisdiction": "53", "source": "test", "payload": load_grade_scale("kunming-100", "2026-01-01")})
+    model, X = _statistical_card(grade_scale=pack)
+    back = load(save(model, tmp_path / "pack.rcmodel.json"))
+    assert back.grade_scale_ == pack.payload
+    pd.testing.assert_frame_equal(back.score(X), model.score(X))
+    assert back.to_dict() == model.to_dict()
+
+
+@pytest.mark.skipif(not HAS_SCORECARD, reason="ruralcredit.models.scorecard not written yet")
+def test_statistical_scorecard_reads_format_version_1(tmp_path: Path) -> None:
+    """A scorecard saved before it kept a grade scale and full reason texts (format version 1) still
+    loads: same scores, PDs and codes; graded on the built-in pack; empty texts filled."""
+    from ruralcredit.models.scorecard import Scorecard
+    from ruralcredit.packs import load_pack
+    from ruralcredit.templates import GradeScalePack
+
+    model, X = _statistical_card()
+    v1 = model.to_dict()
+    del v1["grade_scale"]
+    v1["format_version"] = 1
+    v1["reason_info"] = [[code, "", ""] for code, _zh, _en in v1["reason_info"]]  # v1 left unknown texts empty
+    old = Scorecard.from_dict(v1)
+    out, new = old.score(X), model.score(X)
+    pd.testing.assert_frame_equal(out.drop(columns="grade"), new.drop(columns="grade"))
+    pack = load_pack("kunming-100", GradeScalePack, pd.Timestamp.today()).payload
+    assert old.grade_scale_ == pack and (out["grade"] == new["grade"]).all()
+    assert old.to_dict()["format_version"] == 2
+    # re-saved, it is a version 2 file that loads to the same frame
+    again = load(save(old, tmp_path / "v1.rcmodel.json"))
+    pd.testing.assert_frame_equal(again.score(X), out)
+    with pytest.raises(ModelError, match="format version 3 is not supported"):
+        Scorecard.from_dict({**v1, "format_version": 3})

@@ -21,6 +21,10 @@ from ruralcredit.models.compiled import CompiledScorecard
 from ruralcredit.models.scorecard import Scorecard
 from ruralcredit.models.woe import WoeEncoder
 
+# The cards here keep the default 600-point scaling (the industry's and the peers'); grades on the default
+# 100-point scale are then clipped, which fit rightly warns about: tested once, silenced elsewhere.
+pytestmark = pytest.mark.filterwarnings("ignore:Scorecard. base_score=600 is off:UserWarning")
+
 VILLAGES = ["dongcun", "xicun", "nancun", "beicun", "shangcun", "xiacun"]
 
 
@@ -199,8 +203,9 @@ record_values = st.fixed_dictionaries({
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rec=record_values)
 def test_record_path_equals_batch_path_and_points_sum(card, rec):
-    out = card.score_record(rec)
+    out = card.score_record({**rec, "subject_id": "HH99999"})
     frame = pd.DataFrame({
+        "subject_id": ["HH99999"],
         "income": pd.Series([rec["income"]], dtype="float64"),
         "debt_ratio": pd.Series([rec["debt_ratio"]], dtype="float64"),
         "village": pd.Series([rec["village"]], dtype="str"),
@@ -212,8 +217,10 @@ def test_record_path_equals_batch_path_and_points_sum(card, rec):
     assert out["score"] == batch["score"]
     assert out["score"] == card.base_points_ + _expected_points(card, frame)[0].sum()
     assert out["pd"] == pytest.approx(batch["pd"], rel=1e-12)
-    assert [out[f"reason_{k}"] for k in (1, 2, 3)] == [
-        None if pd.isna(batch[f"reason_{k}"]) else batch[f"reason_{k}"] for k in (1, 2, 3)]
+    # the same keys and values as the frame's row (the shared protocol)
+    assert list(out) == list(batch.index)
+    assert {k: out[k] for k in batch.index if k not in ("score", "pd")} == \
+        {k: batch[k] for k in batch.index if k not in ("score", "pd")}
 
 
 def test_scores_do_not_depend_on_row_order(card, data):
@@ -256,10 +263,17 @@ def test_reasons_are_the_largest_shortfalls(card, data):
     for i in range(200):
         short = best - pts[i]
         order = sorted(range(len(short)), key=lambda j: (-short[j], j))
-        want = [card.features_[j] if short[j] > 0 else None for j in order[:3]]
-        want += [None] * (3 - len(want))
-        got = [out.iloc[i][f"reason_{k}"] for k in (1, 2, 3)]
-        assert [None if pd.isna(g) else g for g in got] == want
+        want = [card.features_[j] if short[j] > 0 else "" for j in order[:3]]
+        want += [""] * (3 - len(want))
+        assert [out.iloc[i][f"reason_{k}"] for k in (1, 2, 3)] == want
+    # fewer than three reasons: "" codes and texts, never missing; a code always has both texts
+    assert (out[["reason_1", "reason_2", "reason_3"]] == "").to_numpy().any()
+    for k in (1, 2, 3):
+        code = out[f"reason_{k}"]
+        assert code.notna().all()
+        for lang in ("zh", "en"):
+            text = out[f"reason_{k}_{lang}"]
+            assert text.notna().all() and ((code == "") == (text == "")).all()
 
 
 def test_reason_texts_come_from_a_template(data):
@@ -273,8 +287,26 @@ def test_reason_texts_come_from_a_template(data):
     row = out[out["reason_1"] == "HH10"].iloc[0]
     assert row["reason_1_zh"] == "家庭年收入" and row["reason_1_en"] == "household income"
     assert list(out.columns[:7]) == ["subject_id", "score", "pd", "grade", "reason_1", "reason_2", "reason_3"]
-    assert out["grade"].isna().all()
+    assert out["grade"].notna().all()
     assert out["subject_id"].iloc[0] == "HH00000"
+    # features the mapping does not name: the feature name as code, the name (or catalogue name) as texts
+    other = out[out["reason_1"] == "village"].iloc[0]
+    assert other["reason_1_zh"] == "village" and other["reason_1_en"] == "village"
+
+
+def test_reason_texts_come_from_the_catalogue_or_the_name(data):
+    from ruralcredit.catalog import FEATURES
+
+    X, y = data
+    X2 = X.rename(columns={"income": "annual_income"})
+    sc = Scorecard(template={"debt_ratio": ("HH20", "", "debt ratio")}).fit(X2, y)
+    info = dict(zip(sc.features_, sc._reason_info, strict=True))
+    spec = FEATURES["annual_income"]
+    assert info["annual_income"] == ("annual_income", spec.description_zh, spec.description_en.split(";")[0])
+    assert info["debt_ratio"] == ("HH20", "debt_ratio", "debt ratio")  # an empty text is filled
+    assert info["village"] == ("village", "village", "village")
+    with pytest.raises(InputError, match="non-empty"):
+        Scorecard(template={"income": ("", "收入", "income")}).fit(X, y)
 
 
 def test_grades_come_from_a_given_score_band_scale(card, data):
@@ -287,8 +319,67 @@ def test_grades_come_from_a_given_score_band_scale(card, data):
         Grade(grade="C", min_score=None),
     ))
     sc = clone(card).set_params(grade_scale=scale).fit(X, data[1])
+    assert sc.grade_scale_ is scale
     out = sc.score(X)
     np.testing.assert_array_equal(out["grade"].to_numpy(), scale.assign(out["score"].to_numpy(dtype=float)))
+    # a scale the scaling does not lie on is refused, as by the GBM scorer
+    with pytest.raises(InputError, match="base_score"):
+        clone(card).set_params(grade_scale=GradeScale.default()).fit(X, data[1])
+    with pytest.raises(InputError, match="GradeScale"):
+        clone(card).set_params(grade_scale="kunming-100").fit(X, data[1])
+
+
+def test_default_grade_scale_is_the_builtin_pack_and_scores_are_clipped_for_grading(data):
+    from ruralcredit.packs import load_pack
+    from ruralcredit.templates import GradeScalePack
+
+    X, y = data
+    pack = load_pack("kunming-100", GradeScalePack, pd.Timestamp.today()).payload
+    # on the 100-point scaling: grades spread over the scale, no warning
+    sc = Scorecard(pdo=10, base_score=60, base_odds=19, binning=BinningProcess(max_bins=8)).fit(X, y)
+    assert sc.grade_scale_ == pack
+    out = sc.score(X)
+    s = out["score"].to_numpy()
+    np.testing.assert_array_equal(out["grade"].to_numpy(dtype=object),
+                                  pack.assign(np.clip(s.astype(float), 0, pack.max_score)))
+    assert out["grade"].nunique() >= 3
+    # scores off the scale (base points moved by 1000 either way): graded at its ends, reported untouched
+    for shift, grade in ((-1000, pack.grade_names[-1]), (1000, pack.grade_names[0])):
+        d = sc.to_dict()
+        d["base_points"] += shift
+        d["compiled"] = {**d["compiled"], "base_points": d["compiled"]["base_points"] + shift}
+        off = Scorecard.from_dict(d)
+        off_out = off.score(X.head(5))
+        np.testing.assert_array_equal(off_out["score"], out["score"].head(5) + shift)
+        assert (off_out["grade"] == grade).all()
+        rec = off.score_record(X.iloc[0].to_dict())
+        assert rec["score"] == off_out["score"].iloc[0] and rec["grade"] == grade
+    # the default 600-point scaling lies off the 100-point scale: fit warns, grades are the top one
+    with pytest.warns(UserWarning, match="base_score=600 is off the built-in 'kunming-100'"):
+        wide = Scorecard().fit(X, y)
+    assert wide.grade_scale_ == pack and set(wide.score(X)["grade"]) <= set(pack.grade_names)
+
+
+def test_template_gives_the_default_grade_scale(data):
+    from ruralcredit.templates import load_template
+
+    X, y = data
+    tpl = load_template("household", "2026-06-30")
+    sc = Scorecard(template=tpl, pdo=10, base_score=60, base_odds=19).fit(X, y)
+    assert sc.grade_scale_ == tpl.grade_scale and sc.grade_scale is None
+
+
+def test_score_frame_ignores_extra_columns_and_names_missing_ones(card, data):
+    X, _ = data
+    out = card.score(X.head(50))
+    extra = X.head(50).assign(blacklisted=False, note="x")
+    pd.testing.assert_frame_equal(card.score(extra[extra.columns[::-1]]), out)
+    with pytest.raises(ModelError, match="lacks columns \\['noise'\\]") as info:
+        card.score(X.head(50).drop(columns="noise"))  # fitted on, though not selected
+    assert info.value.details["missing"] == ["noise"]
+    # scikit-learn's paths stay as strict as scikit-learn checks them
+    with pytest.raises(ValueError, match="feature names"):
+        card.predict_proba(extra)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -30,13 +30,28 @@ per feature in batch, ``bisect`` on a plain dict for one record.
 
 Reasons (原因码) are the three features whose points fall furthest short of that feature's best
 points, largest shortfall first (ties: the feature listed first); a feature at its best is never a
-reason. The reason code is the template indicator's code when a template is given (texts: the
-indicator's Chinese and English names), else the feature name (texts: the feature catalogue's
-descriptions when the feature is in it, else empty).
+reason, and a subject with fewer reasons gets ``""`` for the rest. The reason code is the template
+indicator's code when a template is given (texts: the indicator's Chinese and English names), else
+the feature name (texts: the feature catalogue's names, :data:`ruralcredit.catalog.FEATURES`,
+when the feature is in it, else the feature name), so a code always has both texts.
 
-Grades: this scale (600 at 50:1 good:bad odds, 20 points to double the odds) is not the 100-point
-rating scale, so a grade needs a score-band :class:`~ruralcredit.templates.grade_scale.GradeScale`
-for it; pass one as ``grade_scale``. Without it the ``grade`` column is ``None``.
+Grades (等级): from the grade scale (``grade_scale``; default the template's own scale when
+``template`` is an indicator template, else the built-in ``kunming-100`` grade-scale pack in force
+on the day of fit), kept as :attr:`Scorecard.grade_scale_`. As for the GBM scorer the score is
+clipped to ``0 .. grade_scale_.max_score`` for grading only; the reported score stays the integer
+sum of points. The default scaling (600 points at 50:1 good:bad odds, 20 to double the odds) is not
+the 100-point rating scale: fitted with it and a defaulted 100-point scale, nearly every subject
+would grade AAA, so :meth:`Scorecard.fit` warns; put the scorecard on the grade scale's points
+(``pdo=10, base_score=60, base_odds=19`` puts the 100-point thresholds at PD about 9.5 %, 5 %,
+2.6 % and 1.3 %, as for the GBM scorer) or pass a score-band scale for its points. An explicit
+``grade_scale`` that ``base_score`` does not lie on is refused.
+
+The score frame is the shared one of every scorer (:mod:`ruralcredit.models.protocol`)::
+
+    subject_id, score, pd, grade, reason_1..3, reason_1_zh..reason_3_zh, reason_1_en..reason_3_en,
+    scorer_id, scorer_version
+
+and :meth:`Scorecard.score_record` returns the same keys and values for one subject (pure Python).
 """
 
 from __future__ import annotations
@@ -76,7 +91,11 @@ _STEPWISE = (None, "forward")
 _PENALTIES = ("l2", "l1", None)
 _BASE_MODES = ("separate", "distributed")
 _FORMAT = "ruralcredit.statistical_scorecard"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+#: Versions :meth:`Scorecard.from_dict` reads (1: before the grade scale and reason texts were kept).
+_READABLE_VERSIONS = (1, 2)
+#: The grade-scale pack graded against when neither ``grade_scale`` nor a template gives one.
+_DEFAULT_GRADE_SCALE = "kunming-100"
 
 
 def _library_version() -> str:
@@ -105,28 +124,50 @@ def _make_logreg(C: float, penalty: str | None, solver: str, max_iter: int) -> L
     return LogisticRegression(C=C, penalty=penalty, solver=solver, max_iter=max_iter)  # pragma: no cover
 
 
-def _reason_texts(template: Any) -> dict[str, tuple[str, str, str]]:
-    """feature -> (reason code, Chinese text, English text)."""
-    from ruralcredit.features import FEATURES  # layer 2: the catalogue's texts
+def _catalogue_texts(feature: str) -> tuple[str, str]:
+    """(Chinese, English) name of a feature: the catalogue's, else the feature name itself."""
+    from ruralcredit.catalog import FEATURES  # layer 1: the declared features and their names
 
-    out: dict[str, tuple[str, str, str]] = {}
-    for name, spec in FEATURES.items():
-        out[name] = (name, spec.description_zh, spec.description_en)
+    spec = FEATURES.get(feature)
+    if spec is None:
+        return feature, feature
+    # the catalogue's English descriptions carry definitions after ";": a reason keeps the name
+    return spec.description_zh or feature, spec.description_en.split(";")[0].strip() or feature
+
+
+def _reason_texts(template: Any) -> dict[str, tuple[str, str, str]]:
+    """feature -> (reason code, Chinese text, English text) given by a template or a mapping.
+
+    Features absent here get :func:`_reason_entry`'s defaults (the name and catalogue texts).
+    """
     if template is None:
-        return out
+        return {}
+    out: dict[str, tuple[str, str, str]] = {}
     if isinstance(template, Mapping):
         for feat, v in template.items():
             if isinstance(v, str) or len(v) != 3:
                 raise InputError(f"reason texts for {feat!r} must be (code, zh, en)", argument="template")
-            out[str(feat)] = (str(v[0]), str(v[1]), str(v[2]))
+            if not isinstance(v[0], str) or not v[0]:
+                raise InputError(f"reason code for {feat!r} must be non-empty text", argument="template")
+            out[str(feat)] = (str(v[0]), str(v[1] or ""), str(v[2] or ""))
         return out
     indicators = getattr(template, "indicators", None)
     if indicators is None:
         raise InputError("expected an indicator Template or a mapping feature -> (code, zh, en)",
                          argument="template")
     for ind in indicators:
-        out[ind.feature] = (ind.code, ind.name_zh, ind.name_en)
+        out.setdefault(ind.feature, (ind.code, ind.name_zh, ind.name_en))
     return out
+
+
+def _reason_entry(feature: str, given: tuple[str, str, str] | None) -> tuple[str, str, str]:
+    """A feature's reason (code, zh, en) with no empty part: the given code and texts, an empty text
+    filled from the catalogue (or the feature name)."""
+    zh, en = _catalogue_texts(feature)
+    if given is None:
+        return feature, zh, en
+    code, gzh, gen = given
+    return code or feature, gzh or zh, gen or en
 
 
 def _positive_weights(w: np.ndarray | None, n: int) -> np.ndarray | None:
@@ -310,8 +351,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         it is absent.
     template : Template or mapping, optional
         Indicator template (or ``feature -> (code, zh, en)``) giving reason codes and texts.
-    grade_scale : GradeScale, optional
-        Score bands for grades on this scale; ``None`` leaves ``grade`` empty.
+    grade_scale : GradeScale or GradeScalePack, optional
+        Score bands for grades on this scorecard's points (``base_score`` must lie on it). Default:
+        the template's own scale when ``template`` is an indicator template, else the built-in
+        ``kunming-100`` grade-scale pack in force on the day of fit (see the module docstring). A
+        pack id needs a date: choose the version with
+        :func:`ruralcredit.rating.load_grade_scale` and pass the scale.
     name : str
         Scorer id recorded in the score frame and the compiled scorecard.
 
@@ -336,6 +381,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         Integer points per bin of each feature (the binning table's row order).
     compiled_ : CompiledScorecard
         The compiled scorer every batch and record score goes through.
+    grade_scale_ : GradeScale
+        The grade scale the grades come from (``grade_scale``, or the default it resolved to).
+    feature_names_in_ : ndarray of str
+        The feature columns seen at fit (when they all have text names); :meth:`score` needs these
+        columns of a frame and ignores any others.
     """
 
     def __init__(
@@ -412,6 +462,44 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raise InputError("must be an integer >= 1 or None", argument="max_features", value=self.max_features)
         if self.binning is not None and not isinstance(self.binning, BinningProcess):
             raise InputError("must be a BinningProcess", argument="binning", value=type(self.binning).__name__)
+        from ruralcredit.templates import GradeScale, GradeScalePack
+
+        if self.grade_scale is not None and not isinstance(self.grade_scale, (GradeScale, GradeScalePack)):
+            raise InputError("must be a GradeScale or a GradeScalePack (for a pack id, choose the version with "
+                             "ruralcredit.rating.load_grade_scale(id, as_of))", argument="grade_scale",
+                             value=type(self.grade_scale).__name__)
+
+    def _resolve_grade_scale(self) -> Any:
+        """The grade scale: ``grade_scale``, else the template's, else the built-in pack on the day of fit.
+
+        An explicit scale that ``base_score`` does not lie on is refused (as the GBM scorer does); a
+        defaulted one only warns, since the default 600-point scaling never lies on the 100-point
+        scale and grades are then meaningless (nearly all clipped to the top grade).
+        """
+        from ruralcredit.templates import GradeScale, GradeScalePack
+
+        gs = self.grade_scale
+        if isinstance(gs, GradeScalePack):
+            gs = gs.payload
+        if isinstance(gs, GradeScale):
+            if not 0 <= self.base_score <= gs.max_score:
+                raise InputError(f"must lie within the grade scale 0..{gs.max_score:g} (or pass a grade scale "
+                                 "for this scorecard's points)", argument="base_score", value=self.base_score)
+            return gs
+        scale = getattr(self.template, "grade_scale", None)
+        if isinstance(scale, GradeScale):
+            where = "the template's grade scale"
+        else:
+            from ruralcredit.packs import load_pack
+
+            scale = load_pack(_DEFAULT_GRADE_SCALE, GradeScalePack, pd.Timestamp.today().normalize()).payload
+            where = f"the built-in {_DEFAULT_GRADE_SCALE!r} grade scale"
+        if not 0 <= self.base_score <= scale.max_score:
+            warnings.warn(f"Scorecard: base_score={self.base_score:g} is off {where} (0..{scale.max_score:g}): "
+                          f"scores are clipped to 0..{scale.max_score:g} for grading, so grades say little; "
+                          "scale the scorecard to it (e.g. pdo=10, base_score=60, base_odds=19 for 100 points) "
+                          "or pass a grade_scale for its points", UserWarning, stacklevel=3)
+        return scale
 
     # ---------------------------------------------------------------- input
     def _feature_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
@@ -459,6 +547,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             A protected attribute among the features, or no feature left after selection.
         """
         self._check_params()
+        grade_scale = self._resolve_grade_scale()
         frame = self._feature_frame(X, reset=True)
         check_no_protected(list(frame.columns), "Scorecard.fit")
         yv = self._labels(y, len(frame))
@@ -510,6 +599,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "reason": [reason[c] for c in ivs.index],
             "coefficient": [coefs.get(c, np.nan) for c in ivs.index],
         })
+        self.grade_scale_ = grade_scale
         self._scale()
         return self
 
@@ -608,8 +698,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.base_points_ = base
         self.points_ = {c: v.astype(np.int64) for c, v in pts.items()}
         texts = _reason_texts(self.template)
-        self._reason_info = [texts.get(c, (c, "", "")) for c in self.features_]
-        self._best_list = [float(self.points_[c].max()) for c in self.features_]
+        self._reason_info = [_reason_entry(c, texts.get(c)) for c in self.features_]
         self.compiled_ = CompiledScorecard(
             features=tuple(self._compile_feature(c) for c in self.features_),
             base_points=float(self.base_points_),
@@ -619,6 +708,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             meta={"kind": "statistical", "pdo": float(self.pdo), "base_score": float(self.base_score),
                   "base_odds": float(self.base_odds), "reason_codes": [r[0] for r in self._reason_info]},
         )
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Lookups of the record path (also rebuilt by :meth:`from_dict`): plain lists, no pandas."""
+        self._best_list = [float(self.points_[c].max()) for c in self.features_]
+        # index -1 (no reason) reads the last entry: empty code and texts
+        self._reason_table = [*self._reason_info, ("", "", "")]
+        scale = self.grade_scale_
+        self._grade_max = float(scale.max_score)
+        self._grade_plan = [(-math.inf if g.min_score is None else float(g.min_score), g.grade)
+                            for g in scale.grades]
+        self._constant_out = {"scorer_id": str(self.name), "scorer_version": _library_version()}
 
     def _compile_feature(self, c: str) -> CompiledFeature:
         ob: OptimalBinning = self.binning_.binnings_[c]
@@ -733,6 +834,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         p = self.predict_proba(X)[:, 1]
         return self.classes_[(p >= 0.5).astype(np.int64)]
 
+    def _score_columns(self, X: Any) -> Any:
+        """``X`` with the feature columns fit saw, in their order: a frame's other columns (a veto flag
+        a pipeline adds, the id) are ignored, as by the other scorers; a missing one is an error."""
+        names = getattr(self, "feature_names_in_", None)
+        if not isinstance(X, pd.DataFrame) or names is None:
+            return X
+        absent = [str(c) for c in names if c not in X.columns]
+        if absent:
+            raise ModelError(f"feature frame lacks columns {absent} used by Scorecard {self.name!r}",
+                             missing=absent)
+        return X.loc[:, list(names)]
+
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
         """Score subjects: the shared score frame; or, given ``y``, the ROC AUC.
 
@@ -740,57 +853,58 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         ----------
         X : DataFrame or array-like
             Features; ``id_column`` (default ``subject_id``) gives the subject ids, else the index.
+            For the score frame, columns other than the fitted features are ignored.
         y : array-like, optional
             When given, returns the ROC AUC of the scores (what ``GridSearchCV`` uses by default:
-            scorecards are chosen by discrimination, not accuracy at 0.5).
+            scorecards are chosen by discrimination, not accuracy at 0.5); ``X`` is then checked
+            as scikit-learn checks it (the fitted columns, in order).
         sample_weight : array-like, optional
             With ``y`` only.
 
         Returns
         -------
         DataFrame or float
-            Without ``y``: columns ``subject_id, score, pd, grade, reason_1, reason_2, reason_3,
-            reason_1_zh, reason_1_en, ..., scorer_id, scorer_version``; ``score`` is an integer, the
-            exact sum of base and feature points; ``grade`` is ``None`` without a ``grade_scale``;
-            a reason is ``None`` when fewer features lost points.
+            Without ``y``: the shared score frame (see the module docstring), one row per row of
+            ``X`` in order. ``score`` is an integer, the exact sum of base and feature points;
+            ``grade`` comes from :attr:`grade_scale_` (score clipped to its range); a reason is
+            ``""`` where fewer features lost points.
+
+        Raises
+        ------
+        ModelError
+            A frame lacks a fitted feature column (``details["missing"]`` names them).
+        InputError
+            A value cannot be scored (an unseen category under ``unseen="error"``, ...).
         """
         if y is not None:
             check_is_fitted(self, "compiled_")
             target = (np.asarray(y) == self.classes_[1]).astype(int)
             return float(roc_auc_score(target, self.decision_function(X), sample_weight=sample_weight))
-        scores, points = self._raw_scores(X)
+        check_is_fitted(self, "compiled_")
+        scores, points = self._raw_scores(self._score_columns(X))
         if isinstance(X, pd.DataFrame) and self.id_column in X.columns:
             ids = X[self.id_column].astype("str")
         else:
             ids = pd.Series(X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(scores)),
                             dtype=object).astype("str")
-        n = len(scores)
-        score_int = scores.astype(np.int64)
-        pd_ = self.compiled_.pd(scores)
-        if self.grade_scale is not None:
-            grade = pd.Series(np.asarray(self.grade_scale.assign(scores), dtype=object), dtype=object)
-        else:
-            grade = pd.Series([None] * n, dtype=object)
-        idx = self.compiled_.reasons(points, k=_REASONS)
-        info = self._reason_info
-        codes = np.asarray([r[0] for r in info] + [None], dtype=object)
-        zh = np.asarray([r[1] or None for r in info] + [None], dtype=object)
-        en = np.asarray([r[2] or None for r in info] + [None], dtype=object)
+        scale = self.grade_scale_
+        grade = scale.assign(np.clip(scores, 0.0, float(scale.max_score)))
+        idx = self.compiled_.reasons(points, k=_REASONS)  # -1: no reason, the table's last entry
+        table = self._reason_table
         out: dict[str, Any] = {
             "subject_id": ids.to_numpy(),
-            "score": score_int,
-            "pd": pd_,
-            "grade": grade.to_numpy(),
+            "score": scores.astype(np.int64),
+            "pd": self.compiled_.pd(scores),
+            "grade": grade,
         }
-        for k in range(_REASONS):
-            out[f"reason_{k + 1}"] = codes[idx[:, k]]
-        for k in range(_REASONS):
-            out[f"reason_{k + 1}_zh"] = zh[idx[:, k]]
-            out[f"reason_{k + 1}_en"] = en[idx[:, k]]
+        for part, suffix in enumerate(("", "_zh", "_en")):
+            texts = np.asarray([r[part] for r in table], dtype=object)
+            for k in range(_REASONS):
+                out[f"reason_{k + 1}{suffix}"] = texts[idx[:, k]]
         frame = pd.DataFrame(out)
         frame["subject_id"] = frame["subject_id"].astype("str")
-        frame["scorer_id"] = self.name
-        frame["scorer_version"] = _library_version()
+        for col, value in self._constant_out.items():
+            frame[col] = value
         return frame
 
     def score_record(self, record: Mapping[str, Any], reasons: bool = True) -> dict[str, Any]:
@@ -799,15 +913,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         record : mapping of feature name to value
-            An absent key, ``None`` or NaN is a missing value.
+            Plus ``id_column`` (optional); other keys are ignored. An absent key, ``None`` or NaN is
+            a missing value.
         reasons : bool
-            Also rank the reasons (about half the time of this call).
+            Also rank the reasons (about half the time of this call); without them the reason
+            keys are ``""``.
 
         Returns
         -------
         dict
-            ``score`` (int), ``pd`` and, with ``reasons``, ``reason_1..3`` (codes or ``None``), the
-            same values as the row of :meth:`score` for that subject.
+            The same keys and values as the row of :meth:`score` for that subject: ``subject_id``
+            (the record's, as text; ``None`` when absent), ``score`` (int), ``pd``, ``grade``,
+            ``reason_1..3`` with their ``_zh`` / ``_en`` texts, ``scorer_id``, ``scorer_version``.
         """
         card = self.__dict__.get("compiled_")  # not check_is_fitted: this path counts microseconds
         if card is None:
@@ -816,43 +933,54 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             total, pts = card.score_record(record)
         except ModelError as exc:
             raise InputError(str(exc), argument="record") from exc
-        out: dict[str, Any] = {"score": int(total), "pd": card.pd_record(total)}
-        if not reasons:
-            return out
-        # the three largest shortfalls in one pass; strict ">" keeps the first feature on ties, as
-        # the batch path's argmax does (same result as CompiledScorecard.reasons_record, faster)
-        s1 = s2 = s3 = 0.0
+        sid = record.get(self.id_column)
+        g = 0.0 if total < 0.0 else total if total <= self._grade_max else self._grade_max  # clipped for grading
+        grade = ""
+        for low, name in self._grade_plan:  # best first; the last grade's low is -inf
+            if g >= low:
+                grade = name
+                break
+        out: dict[str, Any] = {"subject_id": sid if sid is None or isinstance(sid, str) else str(sid),
+                               "score": int(total), "pd": card.pd_record(total), "grade": grade}
         j1 = j2 = j3 = -1
-        j = 0
-        for best, x in zip(self._best_list, pts):  # noqa: B905 - same length by construction
-            short = best - x
-            if short > s3:
-                if short > s1:
-                    s3, j3, s2, j2, s1, j1 = s2, j2, s1, j1, short, j
-                elif short > s2:
-                    s3, j3, s2, j2 = s2, j2, short, j
-                else:
-                    s3, j3 = short, j
-            j += 1
-        info = self._reason_info
-        out["reason_1"] = info[j1][0] if j1 >= 0 else None
-        out["reason_2"] = info[j2][0] if j2 >= 0 else None
-        out["reason_3"] = info[j3][0] if j3 >= 0 else None
+        if reasons:
+            # the three largest shortfalls in one pass; strict ">" keeps the first feature on ties, as
+            # the batch path's argmax does (same result as CompiledScorecard.reasons_record, faster)
+            s1 = s2 = s3 = 0.0
+            j = 0
+            for best, x in zip(self._best_list, pts):  # noqa: B905 - same length by construction
+                short = best - x
+                if short > s3:
+                    if short > s1:
+                        s3, j3, s2, j2, s1, j1 = s2, j2, s1, j1, short, j
+                    elif short > s2:
+                        s3, j3, s2, j2 = s2, j2, short, j
+                    else:
+                        s3, j3 = short, j
+                j += 1
+        t = self._reason_table
+        r1, r2, r3 = t[j1], t[j2], t[j3]  # -1 is the empty entry
+        out["reason_1"], out["reason_2"], out["reason_3"] = r1[0], r2[0], r3[0]
+        out["reason_1_zh"], out["reason_2_zh"], out["reason_3_zh"] = r1[1], r2[1], r3[1]
+        out["reason_1_en"], out["reason_2_en"], out["reason_3_en"] = r1[2], r2[2], r3[2]
+        out.update(self._constant_out)
         return out
 
     # ---------------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:
         """The fitted scorecard as JSON-able values (for :func:`ruralcredit.models.save`).
 
-        A template is stored as the reason codes and texts it gave; :meth:`from_dict` restores a
-        scorecard whose scores, PDs and reasons are identical.
+        A template is stored as the reason codes and texts it gave, a grade-scale pack as its scale,
+        and the grade scale in use (``grade_scale_``) on its own; :meth:`from_dict` restores a
+        scorecard whose score frame (scores, PDs, grades, reasons) is identical.
         """
         check_is_fitted(self, "compiled_")
         params = self.get_params(deep=False)
         params["binning"] = None if self.binning is None else _jsonable(self.binning.get_params())
         params["template"] = None if self.template is None else {
             c: list(info) for c, info in zip(self.features_, self._reason_info, strict=True)}
-        params["grade_scale"] = None if self.grade_scale is None else self.grade_scale.model_dump(mode="json")
+        gs = self.grade_scale
+        params["grade_scale"] = None if gs is None else getattr(gs, "payload", gs).model_dump(mode="json")
         return {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
@@ -871,12 +999,19 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "factor": self.factor_,
             "offset": self.offset_,
             "reason_info": [list(r) for r in self._reason_info],
+            "grade_scale": self.grade_scale_.model_dump(mode="json"),
             "compiled": self.compiled_.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scorecard:
         """Rebuild a fitted scorecard from :meth:`to_dict` output.
+
+        Reads format version 2 and the version 1 written before the scorecard kept its grade scale
+        and full reason texts: such a scorecard grades on its ``grade_scale`` parameter if it had
+        one, else on the built-in ``kunming-100`` pack in force today (a version 1 scorecard had no
+        grades without it), and an empty reason text is filled as at fit (catalogue name or feature
+        name). Scores, PDs and reason codes are unchanged.
 
         Raises
         ------
@@ -885,9 +1020,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """
         if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
             raise ModelError(f"not a statistical scorecard (missing 'format': {_FORMAT!r})")
-        if data.get("format_version") != _FORMAT_VERSION:
-            raise ModelError(f"scorecard format version {data.get('format_version')!r} is not supported "
-                             f"(expected {_FORMAT_VERSION})")
+        version = data.get("format_version")
+        if version not in _READABLE_VERSIONS:
+            raise ModelError(f"scorecard format version {version!r} is not supported (this ruralcredit reads "
+                             f"versions {list(_READABLE_VERSIONS)}; a newer file needs a newer ruralcredit)")
         try:
             params = dict(data["params"])
             if params.get("binning") is not None:
@@ -913,9 +1049,24 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             sc.points_ = {str(c): np.asarray(p, dtype=np.int64) for c, p in data["points"].items()}
             sc.factor_ = float(data["factor"])
             sc.offset_ = float(data["offset"])
-            sc._reason_info = [tuple(r) for r in data["reason_info"]]
-            sc._best_list = [float(sc.points_[c].max()) for c in sc.features_]
+            info = [tuple(str(v) for v in r) for r in data["reason_info"]]
+            if len(info) != len(sc.features_) or any(len(r) != 3 for r in info):
+                raise ValueError("reason_info must be one (code, zh, en) per feature")
+            sc._reason_info = [_reason_entry(c, r) for c, r in zip(sc.features_, info, strict=True)]
+            if version >= 2:
+                from ruralcredit.templates.grade_scale import GradeScale
+
+                sc.grade_scale_ = GradeScale.model_validate(data["grade_scale"])
+            elif sc.grade_scale is not None:
+                sc.grade_scale_ = sc.grade_scale
+            else:
+                from ruralcredit.packs import load_pack
+                from ruralcredit.templates import GradeScalePack
+
+                sc.grade_scale_ = load_pack(_DEFAULT_GRADE_SCALE, GradeScalePack,
+                                            pd.Timestamp.today().normalize()).payload
             sc.compiled_ = CompiledScorecard.from_dict(data["compiled"])
+            sc._prepare()
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"malformed scorecard description: {exc!r}") from exc
         return sc
