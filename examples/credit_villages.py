@@ -106,12 +106,14 @@ def main(argv: list[str] | None = None) -> None:
     show(villages, "village_name", ["households", "archived_households", "credit_household_share", "borrowers",
                                     "on_time_borrower_share", "npl_ratio", "blacklisted", "open_warnings",
                                     "credit_village", "stars"])
-    print(f"\n== Townships (信用乡镇): {int(townships.summary['credit_township'].sum())} of "
-          f"{len(townships.summary)} credit")
-    show(townships, "township_name", ["villages", "credit_villages", "credit_village_share", "borrowers",
-                                      "on_time_borrower_share", "npl_ratio", "credit_township"])
-    print("\n== County (信用县)")
-    show(counties, None, ["townships", "credit_townships", "credit_township_share", "credit_county"])
+    if townships is not None:  # a pack may rate villages only
+        print(f"\n== Townships (信用乡镇): {int(townships.summary['credit_township'].sum())} of "
+              f"{len(townships.summary)} credit")
+        show(townships, "township_name", ["villages", "credit_villages", "credit_village_share", "borrowers",
+                                          "on_time_borrower_share", "npl_ratio", "credit_township"])
+    if counties is not None:
+        print("\n== County (信用县)")
+        show(counties, None, ["townships", "credit_townships", "credit_township_share", "credit_county"])
 
     stars = run.households["village_stars"]
     print("\nVillage stars carried into loan terms (households per star level): "

@@ -95,6 +95,20 @@ def test_only_confirmed_cases_count(county, tmp_path: Path) -> None:
     assert confirmed_cases(None) is None
 
 
+def test_a_village_only_pack_rates_villages_only(county, tmp_path: Path) -> None:
+    from ruralcredit.packs import load_pack
+    from ruralcredit.rating import VillageCriteria
+
+    base = load_pack("zhaoyang-2014", VillageCriteria, county.as_of)
+    village_only = base.model_copy(update={"payload": base.payload.model_copy(update={"township": None,
+                                                                                      "county": None})})
+    run = run_county(county, county.as_of, templates={"household": "household"}, criteria=village_only)
+    assert run.townships is None and run.county is None
+    assert len(run.villages.summary) == len(county.villages)
+    paths = run.write(tmp_path / "results")
+    assert "villages" in paths and "townships" not in paths and "county" not in paths
+
+
 def test_bad_inputs(county) -> None:
     with pytest.raises(InputError):
         run_county(county, None)

@@ -148,13 +148,15 @@ def _print_summary(run: CountyRun, counts: dict[str, int], registry: Registry, v
     mix = hh["grade"].astype(object).value_counts()
     grades = ", ".join(f"{g} {int(mix.get(g, 0))}" for g in ["AAA", "AA", "A", "B", "C", "VETO"])
     v = run.villages.summary
-    t = run.townships.summary
     print(f"\nruralcredit demo: county as of {run.as_of.date()} ({seconds:.0f} s)")
     print(f"  households scored     {len(hh):,}  ({grades})")
     print(f"  credit households     {int(hh['credit_household'].sum()):,} "
           f"({hh['credit_household'].mean():.0%})")
-    print(f"  credit villages       {int(v['credit_village'].sum())} of {len(v)}; "
-          f"credit townships {int(t['credit_township'].sum())} of {len(t)}")
+    towns = ""
+    if run.townships is not None:
+        t = run.townships.summary
+        towns = f"; credit townships {int(t['credit_township'].sum())} of {len(t)}"
+    print(f"  credit villages       {int(v['credit_village'].sum())} of {len(v)}{towns}")
     lines = run.terms[run.terms["line"] > 0]
     print(f"  credit lines          {len(lines):,} households, {lines['line'].sum():,.0f} yuan in all")
     by_cat = run.warnings.groupby("category").size().sort_values(ascending=False)

@@ -33,6 +33,7 @@ from ruralcredit.models import ExpertScorecard
 from ruralcredit.models.fairness import FairnessReport, fairness_report
 from ruralcredit.rating import (
     AreaRating,
+    VillageCriteria,
     is_credit_household,
     load_loan_terms,
     loan_terms,
@@ -73,7 +74,8 @@ class CountyRun:
     terms : DataFrame
         Household credit lines, terms and rates with the rule that set each.
     villages, townships, county : AreaRating
-        Credit village / township / county ratings with every criterion against its threshold.
+        Credit village / township / county ratings with every criterion against its threshold;
+        ``townships`` and ``county`` are ``None`` when the criteria pack has no rules for that level.
     warnings : DataFrame
         Early warnings with their evidence.
     cases : DataFrame or None
@@ -92,8 +94,8 @@ class CountyRun:
     households: pd.DataFrame
     terms: pd.DataFrame
     villages: AreaRating
-    townships: AreaRating
-    county: AreaRating
+    townships: AreaRating | None
+    county: AreaRating | None
     warnings: pd.DataFrame
     cases: pd.DataFrame | None
     eligibility: EligibilityResult | None
@@ -134,11 +136,12 @@ class CountyRun:
             "loan_terms": self.terms,
             "villages": self.villages.summary,
             "village_criteria": self.villages.criteria,
-            "townships": self.townships.summary,
-            "township_criteria": self.townships.criteria,
-            "county": self.county.summary,
             "fairness": self.fairness.table,
         })
+        if self.townships is not None:
+            frames.update({"townships": self.townships.summary, "township_criteria": self.townships.criteria})
+        if self.county is not None:
+            frames["county"] = self.county.summary
         w = self.warnings.copy()
         if "evidence" in w.columns:
             w["evidence"] = w["evidence"].map(lambda e: json.dumps(e, ensure_ascii=False, default=str))
@@ -272,7 +275,7 @@ def run_county(
     registry: Registry | None = None,
     case_book: Any = None,
     templates: Mapping[str, str | Path] | None = None,
-    criteria: str | Path = "zhaoyang-2014",
+    criteria: str | Path | VillageCriteria = "zhaoyang-2014",
     rules: str | Path = "early-warning",
     loan_terms_policy: str | Path = "household-micro-credit",
     eligibility_policy: str | Path = "agri-subsidy",
@@ -297,8 +300,8 @@ def run_county(
     templates : mapping of subject type to template id or path, optional
         Which subject types to score with which template (default: all five built-ins).
     criteria, rules, loan_terms_policy, eligibility_policy : str or Path
-        Policy packs by built-in id or path: credit-village criteria, warning rules, loan terms,
-        subsidy eligibility.
+        Policy packs by built-in id or path: credit-village criteria (also a ``VillageCriteria``
+        pack), warning rules, loan terms, subsidy eligibility.
     recorded_by : str
         The user recorded on cases opened from warnings.
     progress : callable, optional
@@ -353,8 +356,11 @@ def run_county(
     villages = rate_villages(hh_scores, tables, criteria, day,
                              blacklisted=listed[["subject_id", "category"]] if registry is not None else None,
                              warnings=confirmed_cases(case_book))
-    townships = rate_townships(villages, tables, criteria, day)
-    county = rate_counties(townships, tables, criteria, day)
+    # a pack may rate villages only, or villages and townships: the levels it has no rules for are None
+    levels = villages.pack.payload
+    townships = rate_townships(villages, tables, criteria, day) if levels.township is not None else None
+    county = (rate_counties(townships, tables, criteria, day)
+              if townships is not None and levels.county is not None else None)
     households = _household_frame(tables, hh_scores, hh_scorer, villages)
 
     say("loan terms for credit households")
