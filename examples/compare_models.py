@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     expert = ExpertScorecard(template).fit()
     fit_times["expert scorecard"] = time.perf_counter() - t1
     t1 = time.perf_counter()
-    # The statistical scorecard on its default scale (600 points at 50:1, 20 to double the odds).
-    statistical = Scorecard(template=template).fit(X_train[model_cols], y_train)
+    # The statistical scorecard on the template's 100-point scale (60 points at 19:1, 10 to double the odds),
+    # so its grades, like the others', come from the same grade scale.
+    statistical = Scorecard(template=template, pdo=10, base_score=60, base_odds=19).fit(X_train[model_cols], y_train)
     fit_times["statistical scorecard"] = time.perf_counter() - t1
     t1 = time.perf_counter()
     gbm = GbmScorer(template=template, random_state=args.seed).fit(X_train[model_cols], y_train)
@@ -100,12 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     cards: dict[str, ModelCard] = {}
     cards["expert scorecard"] = model_card(expert, X_test, y_test, groups=groups, X_reference=X_train,
                                            data_window=window)
-    # The statistical scorecard has no grade scale on its 600-point scale yet; approval is the same rule
-    # as the GBM's: PD at or below 5 %, the PD of grade A's threshold (60) on the shared 100-point scale.
-    sc_pd = statistical.predict_proba(X_test[model_cols])[:, 1]
     cards["statistical scorecard"] = model_card(statistical, X_test[model_cols], y_test, groups=groups,
-                                                X_reference=X_train[model_cols], data_window=window,
-                                                approved=sc_pd <= 0.05)
+                                                X_reference=X_train[model_cols], data_window=window)
     cards["GBM"] = model_card(gbm, X_test[model_cols], y_test, groups=groups, X_reference=X_train[model_cols],
                               data_window=window)
 
@@ -175,8 +172,8 @@ def _render(args: argparse.Namespace, county, feats: pd.DataFrame, y: np.ndarray
         f"test are a stratified {1 - args.test_share:.0%} / {args.test_share:.0%} split (seed {args.seed}); "
         "every figure below is on the test households. The expert scorecard uses no labels; the statistical "
         "scorecard and the GBM are trained on the training households. Approved = a credit grade (信用户: AAA, "
-        "AA, A); for the statistical scorecard, which has no grade scale on its 600-point scale yet, PD <= 5 %, "
-        "the PD of grade A's threshold on the GBM's 100-point scale. A fairness ratio is the approval rate of "
+        "AA, A), each scorer on the template's 100-point grade scale (the statistical scorecard scaled to it: "
+        "60 points at odds 19:1, 10 points to double the odds). A fairness ratio is the approval rate of "
         "the worst-served group (among groups of at least 30) over the best-served group's; adverse impact is "
         "flagged below 0.8 when the whole bootstrap interval lies below 1. The expert scorecard has no PD, so "
         "no Brier score or calibration; its AUC and KS rank by score.",
