@@ -82,6 +82,25 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+#: Up to this many edges, counting ``x >= edge`` comparisons beats ``np.searchsorted`` (about 3x on
+#: a million values with 7 edges: branch-free SIMD passes instead of a binary search per value).
+_COMPARE_MAX_EDGES = 16
+
+
+def _bin_codes(edges: Sequence[float], x: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(edges, x, side="right")`` for the non-NaN values of ``x`` (intp).
+
+    The bin of ``x`` is the number of edges ``<= x``. NaN gets code 0 here (``searchsorted`` gives it
+    ``len(edges)``); callers overwrite missing values' codes anyway.
+    """
+    if not 0 < len(edges) <= _COMPARE_MAX_EDGES:
+        return np.searchsorted(np.asarray(edges, dtype="float64"), x, side="right")
+    counts = (x >= edges[0]).view(np.int8).copy()
+    for e in edges[1:]:
+        counts += (x >= e).view(np.int8)
+    return counts.astype(np.intp)
+
+
 def _finite(values: Sequence[float], what: str, name: str) -> tuple[float, ...]:
     out = []
     for v in values:
@@ -276,7 +295,7 @@ class CompiledFeature:
             except (TypeError, ValueError) as exc:
                 raise ModelError(f"feature {self.name!r}: numeric feature has non-numeric values "
                                  f"(dtype {s.dtype})") from exc
-            codes = np.searchsorted(np.asarray(self.edges, dtype="float64"), x, side="right")
+            codes = _bin_codes(self.edges, x)
             missing = np.isnan(x)
             if missing.any():
                 codes[missing] = MISSING
