@@ -54,8 +54,10 @@ def test_python_blocks_run(name: str, tmp_path: Path) -> None:
     script = tmp_path / f"{Path(name).stem}_doc.py"
     script.write_text(code, encoding="utf-8")
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    # run from the project root: some docs read tests/golden/... by relative path
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, env=env,
+    # run in an empty directory (what a block writes stays out of the checkout); some docs read
+    # tests/golden/... by a path relative to the project root, so that folder is linked in
+    (tmp_path / "tests").symlink_to(ROOT / "tests", target_is_directory=True)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
                           timeout=600)
     assert proc.returncode == 0, f"docs/{name}:\n{proc.stderr[-3000:]}"
     assert not _RAW_ID.search(proc.stdout), f"docs/{name} printed an unmasked ID number"
