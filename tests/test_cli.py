@@ -231,3 +231,31 @@ def test_module_entry_point_exit_code() -> None:
                            "--as-of", AS_OF, "--out", "x.parquet"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "no such directory" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "needle"),
+    [
+        (["report", "--tables", "/nonexistent", "--as-of", AS_OF, "--out", "{d}/r.html"], "no such directory"),
+        (["eligibility", "--subjects", "{d}/scores.parquet", "--policy", "no-such-policy", "--as-of", AS_OF,
+          "--out", "{d}/e.parquet"], "no built-in eligibility pack"),
+        (["warn", "--tables", "{d}/tables", "--rules", "no-such-rules", "--as-of", AS_OF, "--out", "{d}/w.parquet"],
+         "no built-in warning_rules pack"),
+        (["score", "--features", "{d}/features.parquet", "--template", "no-such", "--as-of", AS_OF,
+          "--assume-not-listed", "--out", "{d}/s.parquet"], "no built-in template pack"),
+        (["rate", "households", "--scores", "{d}/scores.parquet", "--features", "{d}/tables/households.parquet",
+          "--as-of", AS_OF, "--out", "{d}/t.parquet"], "missing columns"),
+        (["demo", "--households", "0", "--out", "{d}/demo"], "positive"),
+    ],
+    ids=["report", "eligibility", "warn", "score", "rate", "demo"],
+)
+def test_each_command_refuses_bad_input_in_one_line(scored: Path, command: list[str], needle: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [a.format(d=scored) for a in command]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if "error:" in ln]) == 1
