@@ -876,7 +876,8 @@ def mask_resident_ids(values: Any) -> pd.Series:
     stars = lens.where(present).map(stars_by_len)
     long = (lens >= 15) & present
     out = stars.astype(object)
-    out[long] = (text[long].str[:6] + stars[long] + text[long].str[-4:]).astype(object)
+    if long.any():  # (pandas 3.0.0 cannot add an empty str selection to an empty object one)
+        out[long] = (text[long].str[:6] + stars[long] + text[long].str[-4:]).astype(object)
     out[~present] = None
     if isinstance(s.dtype, pd.StringDtype):
         out = out.astype(s.dtype)

@@ -537,7 +537,7 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
                         jh = near.merge(hits[["hit_key", "listing_id"]], left_on="key", right_on="hit_key")
                         joint_ids = _join_ids(jh, n)
                         is_joint = (joint_ids != "") & ~is_direct
-                        val[is_joint] = "joint:" + joint_ids[is_joint].astype(str)
+                        val[is_joint] = np.char.add("joint:", joint_ids[is_joint].astype(str))  # numpy 1.26 has no str + ndarray
                         out[is_joint] = _UNMET
                     else:
                         out[~key_missing] = _UNKNOWN  # links needed to confirm "not jointly listed"

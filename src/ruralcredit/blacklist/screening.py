@@ -95,7 +95,7 @@ def _signature(keys: pd.Series, pattern: str) -> pd.Series:
         star = pattern[i] == "*"
         while j < len(pattern) and (pattern[j] == "*") == star:
             j += 1
-        out = out + ("*" * (j - i) if star else keys.str[i:j])
+        out = out + ("*" * (j - i) if star else keys.str[i:j].astype(object))
         i = j
     return out
 
