@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"# bench_risk: {args.households:,} households, seed {args.seed}, "
-          f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load average {load} (1/5/15 min), "
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load average {load} (1/5/15 min), "
           f"{os.cpu_count()} CPUs, Python {platform.python_version()}, pandas {pd.__version__}, "
           f"ruralcredit {__version__}\n")
 

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = [
         "# Benchmark run",
         "",
-        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, load average at start {load:.1f}.",
         "",
     ]

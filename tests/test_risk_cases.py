@@ -34,7 +34,7 @@ def _frame(*rows: dict) -> pd.DataFrame:
 
 class _Clock:
     def __init__(self) -> None:
-        self.t = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.timezone.utc)
+        self.t = dt.datetime(2026, 7, 1, 8, 0, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         self.t += dt.timedelta(minutes=1)

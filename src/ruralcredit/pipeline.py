@@ -413,7 +413,7 @@ def run_county(
         "rows": {name: len(df) for name, df in tables.items()},
         "registry": registry is not None,
         "library_version": _version(),
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     return CountyRun(as_of=day, features=features, scores=scores, households=households, terms=terms,
                      villages=villages, townships=townships, county=county, warnings=warnings, cases=cases,

@@ -567,7 +567,7 @@ def check_eligibility(subjects: pd.DataFrame, policy: EligibilityPolicy | str | 
     n_unmet = (outcomes == _UNMET).sum(axis=0)
     n_unknown = (outcomes == _UNKNOWN).sum(axis=0)
     codes = [c.code for c in conds]
-    decided_at = format_time(dt.datetime.now(dt.timezone.utc))
+    decided_at = format_time(dt.datetime.now(dt.UTC))
     read = {"subject_id", *(c.column for c in conds)}
     if any(c.type == "not_listed" for c in conds):
         read.add("uscc")

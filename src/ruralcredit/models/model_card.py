@@ -466,7 +466,7 @@ def model_card(
         intended_use=str(intended_use),
         limits=[str(x) for x in limits],
         notes=notes,
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         library_version=str(ruralcredit.__version__),
     )
 

@@ -360,7 +360,7 @@ def save(
         "training_data": None if training_data is None else _hash_training_data(training_data),
         "metrics": None if metrics is None else _jsonable(dict(metrics), "metrics"),
         "user": None if metadata is None else _jsonable(dict(metadata), "metadata"),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "environment": {
             "python": platform.python_version(),
             "numpy": np.__version__,

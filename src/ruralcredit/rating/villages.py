@@ -1053,7 +1053,7 @@ def _finish(level: Level, summary: pd.DataFrame, rules: LevelRules, pack: Villag
     out.attrs = {}
     return AreaRating(
         level=level, as_of=as_of, summary=out, criteria=long, pack=pack, input_hash=digest,
-        library_version=__version__, created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        library_version=__version__, created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         previous_as_of=previous.as_of if previous is not None else None, sources=dict(sources),
     )
 

@@ -792,7 +792,7 @@ def render_report(data: ReportData) -> str:
         build(page, data)
     title = data.title or f"{data.county_name} 农村信用体系报告 / rural credit report"
     code = f" ({_e(data.county_code)})" if data.county_code else ""
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     nav = "".join(f'<a href="#{sid}">{html.escape(label)}</a>' if shown
                   else f'<span class="off" title="omitted / 未显示">{html.escape(label)}</span>'
                   for sid, label, shown in page.toc)

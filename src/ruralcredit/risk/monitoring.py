@@ -131,6 +131,6 @@ def drift_warnings(reference: pd.DataFrame, current: pd.DataFrame, rules: str | 
 
     out.attrs["record"] = {**pack.describe(), "as_of": day.date().isoformat(), "model": model,
                            "library_version": __version__,
-                           "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                           "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                            "rules_run": [r.id for r in chosen], "n_warnings": len(out)}
     return out

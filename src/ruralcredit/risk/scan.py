@@ -207,6 +207,6 @@ def scan(tables: Any, rules: str | Path | WarningRules = "early-warning", as_of:
         **pack.describe(), "as_of": day.date().isoformat(),
         "input_hash": tables_hash(valid, needed) if input_hash else None,
         "library_version": __version__,
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "rules_run": [r.id for r in run], "rules_skipped": skipped, "n_warnings": len(out)}
     return out

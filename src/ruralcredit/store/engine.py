@@ -38,13 +38,13 @@ _BEGIN_OPTION = "ruralcredit_begin"
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def format_time(value: dt.datetime) -> str:
     """A datetime as the store's transaction-time text: UTC, ISO-8601, microseconds."""
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value.isoformat(timespec="microseconds")
 
 
