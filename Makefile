@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test test-oldest lint bench clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
+# The suite on the oldest supported versions (tests/oldest-supported.txt), in a venv of its own.
+OLDEST := .venv-oldest
+test-oldest:
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -c tests/oldest-supported.txt -e '.[dev,dask]'
+	$(OLDEST)/bin/python -m pytest -n 2 -p no:cacheprovider
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests examples benchmarks
 
@@ -28,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) $(OLDEST) demo-output .pytest_cache
