@@ -194,6 +194,14 @@ def test_report_command(scored: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert str(out.resolve()) in text
 
 
+def _exit_code(argv: list[str]) -> int | str | None:
+    """``main``'s exit code, also for argparse's own usage errors (which exit)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
@@ -203,10 +211,7 @@ def test_report_command(scored: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ],
 )
 def test_bad_input_is_one_line_no_traceback(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's own usage errors
-        code = exc.code
+    code = _exit_code(argv)
     err = capsys.readouterr().err
     assert code == 2 and needle in err and "Traceback" not in err
 
@@ -251,11 +256,7 @@ def test_module_entry_point_exit_code() -> None:
 )
 def test_each_command_refuses_bad_input_in_one_line(scored: Path, command: list[str], needle: str,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [a.format(d=scored) for a in command]
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse's own usage errors
-        code = exc.code
+    code = _exit_code([a.format(d=scored) for a in command])
     err = capsys.readouterr().err
     assert code == 2 and needle in err and "Traceback" not in err
     assert len([ln for ln in err.splitlines() if "error:" in ln]) == 1

@@ -15,28 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from markdown_blocks import fenced_blocks
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 _RAW_ID = re.compile(r"(?<![0-9A-Za-z.])\d{17}[0-9X](?![0-9A-Za-z])")  # not the digits of a float
-
-
-def fenced_blocks(path: Path, info: str) -> list[str]:
-    """The fenced code blocks of a Markdown file whose info string is exactly ``info``."""
-    blocks: list[str] = []
-    current: list[str] | None = None
-    tag = ""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("```"):
-            if current is None:
-                current, tag = [], line[3:].strip()
-            else:
-                if tag == info:
-                    blocks.append("\n".join(current) + "\n")
-                current = None
-        elif current is not None:
-            current.append(line)
-    assert current is None, f"{path.name}: an unclosed code fence"
-    return blocks
 
 
 DOCS_WITH_CODE = sorted(p.name for p in DOCS.glob("*.md") if fenced_blocks(p, "python"))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from markdown_blocks import fenced_blocks
 from ruralcredit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,19 +19,7 @@ _RAW_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])")
 
 
 def _blocks(lang: str) -> list[str]:
-    """The fenced code blocks of the README whose info string is ``lang``."""
-    blocks, current, info = [], None, ""
-    for line in README.splitlines():
-        if line.startswith("```"):
-            if current is None:
-                current, info = [], line[3:].strip()
-            else:
-                if info == lang:
-                    blocks.append("\n".join(current) + "\n")
-                current = None
-        elif current is not None:
-            current.append(line)
-    return blocks
+    return fenced_blocks(ROOT / "README.md", lang)
 
 
 def test_the_two_commands_come_first() -> None:
