@@ -13,7 +13,9 @@ resident memory is its own:
 * ruralcredit in this interpreter's environment via ``benchmarks/peers/ours_worker.py``, which
   calls ``run_ours(n_rows, n_features, seed)`` from ``benchmarks/bench_scorecard.py`` when it exists.
 
-Figures: fit time on all rows, peak RSS, batch scoring throughput, single-record latency through
+Figures: fit time on all rows, peak RSS (``ru_maxrss``: at a million rows the Parquet read sets it,
+for every tool), with ``--fit-memory`` the fit's own growth of resident memory above the loaded data
+(one more fit, memory sampled every 5 ms), batch scoring throughput, single-record latency through
 each tool's API (p50 / p95), k-fold AUC (default 5 folds, on at most ``--cv-max-rows`` rows).
 Timings are wall-clock on a shared machine: read them as ratios within one run.
 
@@ -51,15 +53,36 @@ def _python(venv: str) -> Path:
 def _run(cmd: list[str], out: Path, timeout: float) -> dict[str, Any]:
     """Run a worker; return its JSON result, or what went wrong."""
     out.unlink(missing_ok=True)
+    partial = out.with_suffix(".partial.json")
+    partial.unlink(missing_ok=True)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"ok": False, "error": f"timed out after {timeout:.0f} s"}
+        if not partial.exists():
+            return {"ok": False, "error": f"timed out after {timeout:.0f} s"}
+        # The worker saves what it finished after every stage: report those figures.
+        result = json.loads(partial.read_text(encoding="utf-8"))
+        result["timed_out"] = f"timed out after {timeout:.0f} s during the {result.get('stage', '?')} stage"
+        result["ok"] = "fit_s" in result
+        if not result["ok"]:
+            result["error"] = result["timed_out"]
+        result["wall_s"] = time.perf_counter() - t0
+        return result
     wall = time.perf_counter() - t0
     if not out.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        return {"ok": False, "error": f"worker exited {proc.returncode} without a result: {' | '.join(tail)}"}
+        error = f"worker exited {proc.returncode} without a result: {' | '.join(tail)}"
+        if not partial.exists():
+            return {"ok": False, "error": error}
+        # Killed (out of memory, by hand) after some stages: report those, and where it stopped.
+        result = json.loads(partial.read_text(encoding="utf-8"))
+        result["timed_out"] = f"worker exited {proc.returncode} during the {result.get('stage', '?')} stage"
+        result["ok"] = "fit_s" in result
+        if not result["ok"]:
+            result["error"] = result["timed_out"]
+        result["wall_s"] = wall
+        return result
     result = json.loads(out.read_text(encoding="utf-8"))
     result["wall_s"] = wall
     return result
@@ -111,19 +134,64 @@ def _row(name: str, res: dict[str, Any]) -> str:
     v = res.get("versions", {})
     label = f"{name} {v.get('peer', '')}".strip()
     if not res.get("ok"):
-        return f"| {label} | failed: {res.get('error', '?')} ||||||||"
+        return f"| {label} | failed: {res.get('error', '?')} |||||||||"
     p50 = res.get("single_p50_ms", res.get("single_p50_us", None))
     if "single_p50_ms" not in res and p50 is not None:
         p50 = p50 / 1000.0
     p95 = res.get("single_p95_ms")
     auc = res.get("cv_auc_mean")
     auc_s = "n/a" if auc is None else f"{auc:.4f} ± {res.get('cv_auc_std', 0.0):.4f}"
+    if auc is None and res.get("timed_out"):
+        done = res.get("cv_auc_partial") or []
+        auc_s = "timed out" + (f" ({len(done)} folds: {sum(done) / len(done):.4f})" if done else "")
+    fit = _fmt(res.get("fit_s"), ".2f")
+    if res.get("fit_cpu_s") is not None:
+        fit += f" ({res['fit_cpu_s']:.2f})"
     return (
-        f"| {label} | pandas {v.get('pandas', '?')} | {_fmt(res.get('fit_s'), '.2f')} | "
+        f"| {label} | pandas {v.get('pandas', '?')} | {fit} | "
         f"{_fmt(res.get('rss_after_load_mb'), '.0f')} | "
         f"{_fmt(res.get('peak_rss_fit_mb', res.get('peak_rss_mb')), '.0f')} | "
+        f"{_fmt(res.get('fitmem', {}).get('fit_rss_growth_mb'), '.0f')} | "
         f"{_fmt(res.get('batch_rows_per_s'), ',.0f')} | {_fmt(p50, '.3f')} | {_fmt(p95, '.3f')} | {auc_s} |"
     )
+
+
+def _targets(runs: dict[str, Any]) -> list[str]:
+    """The issue's targets, read off one size: fit >= 5x faster than optbinning with at most half its
+    peak memory and AUC within 0.005 of it or better; batch >= 8x the fastest peer."""
+    ours, ob = runs.get("ruralcredit", {}), runs.get("optbinning", {})
+    lines = []
+    if ours.get("ok") and ob.get("ok") and ours.get("fit_s") and ob.get("fit_s"):
+        speed = ob["fit_s"] / ours["fit_s"]
+        mem = ours["peak_rss_fit_mb"] / ob["peak_rss_fit_mb"]
+        parts = [f"fit {speed:.1f}x faster than optbinning ({'met' if speed >= 5 else 'NOT met'}: >= 5x)"]
+        parts.append(f"peak RSS {mem:.2f} of optbinning's ({'met' if mem <= 0.5 else 'NOT met'}: <= 0.5)")
+        go = ours.get("fitmem", {}).get("fit_rss_growth_mb")
+        gb = ob.get("fitmem", {}).get("fit_rss_growth_mb")
+        if go is not None and gb:
+            parts.append(
+                f"the fit's own RSS growth {go:.0f} MB vs {gb:.0f} MB ({go / gb:.2f}; "
+                f"{'met' if go <= 0.5 * gb else 'NOT met'} on this reading)"
+            )
+        if ours.get("cv_auc_mean") is not None and ob.get("cv_auc_mean") is not None:
+            d = ours["cv_auc_mean"] - ob["cv_auc_mean"]
+            parts.append(f"AUC {d:+.4f} vs optbinning ({'met' if d >= -0.005 else 'NOT met'}: >= -0.005)")
+        lines.append("- targets: " + "; ".join(parts) + ".")
+    peers = {
+        k: r["batch_rows_per_s"]
+        for k, r in runs.items()
+        if not k.startswith("ruralcredit") and r.get("batch_rows_per_s")
+    }
+    if ours.get("batch_rows_per_s") and peers:
+        fastest = max(peers, key=peers.get)
+        ratio = ours["batch_rows_per_s"] / peers[fastest]
+        lines.append(
+            f"- batch scoring {ratio:.1f}x the fastest peer ({fastest}; {'met' if ratio >= 8 else 'NOT met'}: >= 8x)."
+        )
+    for k, r in runs.items():
+        if r.get("timed_out"):
+            lines.append(f"- {k}: {r['timed_out']}; figures of the finished stages are shown.")
+    return lines
 
 
 def _defects(probes: dict[str, Any]) -> list[str]:
@@ -189,9 +257,9 @@ def render(results: dict[str, Any], features: int, seed: int, folds: int) -> str
         lines += [
             f"**{int(n):,} rows**",
             "",
-            "| tool | env | fit s | RSS after load MB | peak RSS MB (fit) | batch rows/s | single p50 ms "
-            "| single p95 ms | AUC (k-fold) |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| tool | env | fit s (CPU s) | RSS after load MB | peak RSS MB (fit) | fit's RSS growth MB "
+            "| batch rows/s | single p50 ms | single p95 ms | AUC (k-fold) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         lines += [_row(name, res) for name, res in runs.items()]
         ours = runs.get("ruralcredit", {})
@@ -206,9 +274,10 @@ def render(results: dict[str, Any], features: int, seed: int, folds: int) -> str
         fits = {k: r["fit_s"] for k, r in runs.items() if r.get("ok") and r.get("fit_s")}
         if "ruralcredit" in fits and len(fits) > 1:
             ratios = ", ".join(
-                f"{k} {fits[k] / fits['ruralcredit']:.1f}x" for k in fits if k != "ruralcredit"
+                f"{k} {fits[k] / fits['ruralcredit']:.1f}x" for k in fits if not k.startswith("ruralcredit")
             )
             notes.append(f"- fit time relative to ruralcredit: {ratios}.")
+        notes += _targets(runs)
         cv_rows = {r.get("cv_rows") for r in runs.values() if r.get("cv_rows")}
         if cv_rows and max(cv_rows) < int(n):
             notes.append(f"- k-fold AUC on a {max(cv_rows):,}-row stratified subsample.")
@@ -233,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per worker run")
     ap.add_argument("--no-setup", action="store_true", help="do not build missing peer venvs")
     ap.add_argument("--skip-ours", action="store_true")
+    ap.add_argument(
+        "--fit-memory",
+        action="store_true",
+        help="also fit once more per tool and size with the resident memory sampled (the fit's own peak)",
+    )
     ap.add_argument("--probe-only", action="store_true", help="only probe the peers' behaviour")
     ap.add_argument("--work", type=Path, default=HERE / "out" / "peers")
     ap.add_argument("--from-json", type=Path, nargs="+", help="only render earlier results files (merged)")
@@ -279,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, str(PEERS_DIR / "ours_worker.py"), "--data", str(data), "--rows", str(n)]
             cmd += ["--features", str(args.features), *common, "--out", str(out)]
             runs["ruralcredit"] = _run(cmd, out, args.timeout)
+            if args.fit_memory:
+                out = args.work / f"fitmem-ours-{n}.json"
+                cmd = [sys.executable, str(PEERS_DIR / "ours_worker.py"), "--mode", "fitmem", "--data", str(data)]
+                runs["ruralcredit"]["fitmem"] = _run([*cmd, "--rows", str(n), "--out", str(out)], out, args.timeout)
             print(f"[{n}] ruralcredit done", file=sys.stderr)
         for peer in args.peers:
             env = probes[peer]["chosen"]
@@ -288,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
             out = args.work / f"{peer}-{n}.json"
             cmd = [str(_python(env)), str(PEERS_DIR / "peer_worker.py"), "--peer", peer, "--data", str(data)]
             runs[peer] = _run([*cmd, *common, "--out", str(out)], out, args.timeout)
+            if args.fit_memory:
+                out = args.work / f"fitmem-{peer}-{n}.json"
+                runs[peer]["fitmem"] = _run([*cmd, "--mode", "fitmem", "--out", str(out)], out, args.timeout)
             print(f"[{n}] {peer} done", file=sys.stderr)
         results["runs"][str(n)] = runs
         (args.work / f"results-{'-'.join(map(str, args.rows))}.json").write_text(

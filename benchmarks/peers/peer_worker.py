@@ -8,6 +8,8 @@ Modes
 -----
 ``bench``   fit on all rows (time, peak RSS), batch scoring throughput, single-record latency
             through the peer's API (a dict -> one-row DataFrame -> score), and k-fold AUC.
+``fitmem``  fit once on all rows while a thread samples the resident memory: the fit's peak above
+            the loaded data (``ru_maxrss`` is dominated by the Parquet read at a million rows).
 ``probe``   fit on a small set and check behaviours a bank relies on: unseen categories, NaN in a
             feature that had no missing values in training, a pickle round trip, and the pandas
             version in use (so pandas 3 breakage shows up as an error here).
@@ -46,6 +48,48 @@ warnings.filterwarnings("ignore")
 
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def _current_rss_mb() -> float:
+    """Resident memory now (not the high-water mark), from /proc/self/statm."""
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def fit_memory(fit: Any, interval: float = 0.005) -> dict[str, float]:
+    """Run ``fit()`` while a thread samples the resident memory; return its growth above the start.
+
+    ``ru_maxrss`` cannot show what a fit needs when reading the data set peaked higher (a Parquet read
+    holds the Arrow buffers and the frame at once): this is the fit's own peak above the loaded data.
+    """
+    import gc
+    import threading
+
+    gc.collect()
+    base = _current_rss_mb()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _current_rss_mb())
+            done.wait(interval)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    t0 = time.perf_counter()
+    try:
+        fit()
+    finally:
+        done.set()
+        t.join()
+    peak[0] = max(peak[0], _current_rss_mb())
+    return {
+        "fitmem_rss_before_mb": base,
+        "fitmem_rss_peak_mb": peak[0],
+        "fit_rss_growth_mb": peak[0] - base,
+        "fitmem_fit_s": time.perf_counter() - t0,
+    }
 
 
 # ------------------------------------------------------------------------------------------ the peers
@@ -146,22 +190,40 @@ def _best_time(fn, min_total: float = 1.0, max_reps: int = 5) -> float:
     return best
 
 
-def bench(peer: Any, data: Path, folds: int, cv_max_rows: int, single_n: int, seed: int) -> dict[str, Any]:
+def bench(
+    peer: Any,
+    data: Path,
+    folds: int,
+    cv_max_rows: int,
+    single_n: int,
+    seed: int,
+    save: Any = None,
+) -> dict[str, Any]:
+    """The figures; ``save(out, next_stage)`` is called after each stage, so that a run stopped by the
+    harness's timeout still reports the stages it finished."""
     df = pd.read_parquet(data)
     y = df.pop(TARGET).to_numpy().astype(np.int64)
     X = df
     out: dict[str, Any] = {"rows": len(X), "features": X.shape[1], "rss_after_load_mb": _rss_mb()}
 
-    t0 = time.perf_counter()
+    def checkpoint(stage: str) -> None:
+        if save is not None:
+            save(out, stage)
+
+    checkpoint("fit")
+    c0, t0 = time.process_time(), time.perf_counter()
     model = peer.fit(X, y)
     out["fit_s"] = time.perf_counter() - t0
+    out["fit_cpu_s"] = time.process_time() - c0
     out["peak_rss_fit_mb"] = _rss_mb()
+    checkpoint("batch scoring")
 
     scores = peer.score(model, X)
     out["nan_scores"] = int(np.isnan(scores).sum())
     out["train_auc"] = float(roc_auc_score(y, -np.nan_to_num(scores, nan=np.nanmean(scores))))
     t = _best_time(lambda: peer.score(model, X))
     out["batch_rows_per_s"] = len(X) / t
+    checkpoint("single-record latency")
 
     records = X.iloc[:single_n].to_dict(orient="records")
     lat = []
@@ -173,6 +235,7 @@ def bench(peer: Any, data: Path, folds: int, cv_max_rows: int, single_n: int, se
     out["single_p50_ms"] = float(np.percentile(lat_ms, 50))
     out["single_p95_ms"] = float(np.percentile(lat_ms, 95))
     model = None  # free it before the k-fold fits
+    checkpoint("k-fold AUC")
 
     # k-fold AUC (on at most cv_max_rows rows, a stratified subsample when larger)
     rng = np.random.default_rng(seed)
@@ -188,6 +251,10 @@ def bench(peer: Any, data: Path, folds: int, cv_max_rows: int, single_n: int, se
         m = peer.fit(Xc.iloc[tr].reset_index(drop=True), yc[tr])
         s = peer.score(m, Xc.iloc[te].reset_index(drop=True))
         aucs.append(float(roc_auc_score(yc[te], -np.nan_to_num(s, nan=np.nanmean(s)))))
+        out["cv_folds_done"] = len(aucs)
+        out["cv_auc_partial"] = aucs
+        checkpoint("k-fold AUC")
+    out.pop("cv_auc_partial", None)
     out["cv_s"] = time.perf_counter() - t0
     out["cv_rows"] = len(idx)
     out["cv_auc_mean"] = float(np.mean(aucs))
@@ -327,7 +394,7 @@ def probe(peer: Any, n_rows: int, seed: int) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--peer", required=True, choices=sorted(PEERS))
-    ap.add_argument("--mode", choices=["bench", "probe"], default="bench")
+    ap.add_argument("--mode", choices=["bench", "probe", "fitmem"], default="bench")
     ap.add_argument("--data", type=Path, help="Parquet file (bench mode)")
     ap.add_argument("--probe-rows", type=int, default=4000)
     ap.add_argument("--folds", type=int, default=5)
@@ -348,9 +415,21 @@ def main() -> None:
             "python": sys.version.split()[0],
         },
     }
+    def save(partial: dict[str, Any], stage: str) -> None:
+        """Write what is known so far (``partial``: the harness reads it if it stops this run)."""
+        snapshot = dict(result, **partial, ok=False, partial=True, stage=stage)
+        tmp = args.out.with_suffix(".partial.tmp")
+        tmp.write_text(json.dumps(snapshot, indent=1, default=str), encoding="utf-8")
+        tmp.replace(args.out.with_suffix(".partial.json"))
+
     try:
         if args.mode == "bench":
-            result.update(bench(peer, args.data, args.folds, args.cv_max_rows, args.single, args.seed))
+            result.update(bench(peer, args.data, args.folds, args.cv_max_rows, args.single, args.seed, save))
+        elif args.mode == "fitmem":
+            df = pd.read_parquet(args.data)
+            y = df.pop(TARGET).to_numpy().astype(np.int64)
+            result["rss_after_load_mb"] = _rss_mb()
+            result.update(fit_memory(lambda: peer.fit(df, y)))
         else:
             result.update(probe(peer, args.probe_rows, args.seed))
         result["ok"] = "fit_error" not in result and "score_error" not in result

@@ -8,7 +8,7 @@
 #   $RC_PEERS_VENV_PD2  (default /tmp/rc-peers-venv-pd2)  the same peers with pandas<3, for the peers
 #                                                          that fail on pandas 3
 #
-# bench_peers.py probes each peer in each environment (benchmarks/peers/probe.py) and runs it in the
+# bench_peers.py probes each peer in each environment (benchmarks/peers/peer_worker.py --mode probe) and runs it in the
 # first environment where it works, recording the failure in the other one as an observed defect.
 # Every install step is allowed to fail: the failure is written to $ENV/install-<name>.log and the
 # benchmark reports it instead of a figure.
