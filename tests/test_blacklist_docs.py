@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
+
+from markdown_blocks import fenced_blocks
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "blacklist.md"
 
@@ -14,7 +15,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "blacklist.md"
 def test_docs_code_blocks_run(capsys):
     if not DOC.is_file():
         pytest.skip("docs/blacklist.md is not in this checkout")
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    blocks = fenced_blocks(DOC, "python")
     assert len(blocks) >= 8
     namespace: dict = {}
     cwd = os.getcwd()
