@@ -61,8 +61,10 @@ def main(argv: list[str] | None = None) -> None:
     county = make_county(households=args.households, seed=args.seed, as_of=args.as_of)
     as_of = county.as_of
     feats = build_features(county, "household", as_of)
-    # The blacklist veto of the expert scorecard reads a column the caller supplies from the blacklist
-    # registry at as_of; this example has no registry, so nobody is listed.
+    # The template's blacklist veto (applied by all three scorers: a listed household is graded VETO) reads a
+    # column the caller supplies from the blacklist registry at as_of; this example has no registry, so
+    # nobody is listed. Veto columns are never model inputs: the statistical scorecard and the GBM leave
+    # them out when they fit.
     feats["blacklisted"] = False
     truth = county.truth["defaults"].set_index("subject_id").loc[feats["subject_id"]]
     if args.population == "borrowers":
@@ -75,7 +77,6 @@ def main(argv: list[str] | None = None) -> None:
     idx_test.sort()
     X_train, X_test = feats.iloc[idx_train], feats.iloc[idx_test]
     y_train, y_test = y[idx_train], y[idx_test]
-    model_cols = [c for c in feats.columns if c != "blacklisted"]  # the veto flag is no model input
     groups = household_groups(county, X_test["subject_id"])
     print(f"synthetic county: {len(county.households):,} households as of {as_of.date()}; population "
           f"{args.population}: {len(feats):,} ({y.mean():.1%} default); train {len(X_train):,}, test "
@@ -92,19 +93,18 @@ def main(argv: list[str] | None = None) -> None:
     t1 = time.perf_counter()
     # The statistical scorecard on the template's 100-point scale (60 points at 19:1, 10 to double the odds),
     # so its grades, like the others', come from the same grade scale.
-    statistical = Scorecard(template=template, pdo=10, base_score=60, base_odds=19).fit(X_train[model_cols], y_train)
+    statistical = Scorecard(template=template, pdo=10, base_score=60, base_odds=19).fit(X_train, y_train)
     fit_times["statistical scorecard"] = time.perf_counter() - t1
     t1 = time.perf_counter()
-    gbm = GbmScorer(template=template, random_state=args.seed).fit(X_train[model_cols], y_train)
+    gbm = GbmScorer(template=template, random_state=args.seed).fit(X_train, y_train)
     fit_times["GBM"] = time.perf_counter() - t1
 
     cards: dict[str, ModelCard] = {}
     cards["expert scorecard"] = model_card(expert, X_test, y_test, groups=groups, X_reference=X_train,
                                            data_window=window)
-    cards["statistical scorecard"] = model_card(statistical, X_test[model_cols], y_test, groups=groups,
-                                                X_reference=X_train[model_cols], data_window=window)
-    cards["GBM"] = model_card(gbm, X_test[model_cols], y_test, groups=groups, X_reference=X_train[model_cols],
-                              data_window=window)
+    cards["statistical scorecard"] = model_card(statistical, X_test, y_test, groups=groups, X_reference=X_train,
+                                                data_window=window)
+    cards["GBM"] = model_card(gbm, X_test, y_test, groups=groups, X_reference=X_train, data_window=window)
 
     rows = []
     for name, card in cards.items():

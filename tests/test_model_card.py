@@ -62,7 +62,9 @@ def test_model_card_of_the_gbm_on_the_synthetic_county(county, data, gbm):
     # stability: PSI of the scores and of every input feature against the development sample
     assert card.stability["score_psi"] >= 0 and card.stability["score_stability"] in ("stable", "moderate shift",
                                                                                         "major shift")
-    assert card.stability["features"]["feature"].tolist() == list(gbm.feature_names_in_)
+    # (the model's features, then the template's veto columns it reads)
+    assert card.stability["features"]["feature"].tolist() == [*gbm.feature_names_in_, "blacklisted",
+                                                              "bad_credit_5y", "criminal_5y"]
     # features with their sources and constraints
     f = card.features.set_index("feature")
     assert f.loc["deposits", "indicator"].startswith("HH12") and f.loc["deposits", "sources"] == "households"

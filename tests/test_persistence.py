@@ -427,9 +427,59 @@ def test_statistical_scorecard_reads_format_version_1(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(out.drop(columns="grade"), new.drop(columns="grade"))
     pack = load_pack("kunming-100", GradeScalePack, pd.Timestamp.today()).payload
     assert old.grade_scale_ == pack and (out["grade"] == new["grade"]).all()
-    assert old.to_dict()["format_version"] == 2
-    # re-saved, it is a version 2 file that loads to the same frame
+    assert old.to_dict()["format_version"] == 3
+    # re-saved, it is a current-version file that loads to the same frame
     again = load(save(old, tmp_path / "v1.rcmodel.json"))
     pd.testing.assert_frame_equal(again.score(X), out)
-    with pytest.raises(ModelError, match="format version 3 is not supported"):
-        Scorecard.from_dict({**v1, "format_version": 3})
+    with pytest.raises(ModelError, match="format version 4 is not supported"):
+        Scorecard.from_dict({**v1, "format_version": 4})
+
+
+def _templated_data() -> tuple[pd.DataFrame, np.ndarray]:
+    """Two household-template features plus the blacklist flag (two subjects listed)."""
+    rng = np.random.default_rng(21)
+    n = 800
+    X = pd.DataFrame({"subject_id": [f"S{i:04d}" for i in range(n)],
+                      "deposits": rng.lognormal(9.0, 1.0, n), "head_age": rng.uniform(22, 70, n).round()})
+    y = (rng.random(n) < 1 / (1 + np.exp(1.5 + 0.9 * (np.log(X["deposits"]) - 9.0)))).astype(int)
+    X["blacklisted"] = X["subject_id"].isin(["S0003", "S0007"])
+    X["bad_credit_5y"] = False
+    X["criminal_5y"] = False
+    return X, y
+
+
+@pytest.mark.skipif(not HAS_SCORECARD, reason="ruralcredit.models.scorecard not written yet")
+@pytest.mark.parametrize("kind", ["scorecard", "gbm"])
+def test_templated_scorers_keep_their_vetoes_through_save_and_load(tmp_path: Path, kind: str) -> None:
+    """The template's veto plan is saved with a statistical scorecard or a GBM: a reloaded scorer still
+    grades a blacklisted subject VETO. Files from before it was kept (scorecard version 2, GBM version 1)
+    still load, applying no vetoes, as they did."""
+    from ruralcredit.models.gbm import GbmScorer
+    from ruralcredit.models.scorecard import Scorecard
+    from ruralcredit.templates import load_template
+
+    tpl = load_template("household", "2026-06-30")
+    X, y = _templated_data()
+    if kind == "scorecard":
+        model = Scorecard(template=tpl, min_iv=0.0, pdo=10, base_score=60, base_odds=19).fit(X, y)
+    else:
+        model = GbmScorer(template=tpl, n_estimators=20, early_stopping_rounds=None).fit(X, y)
+    out = model.score(X)
+    vetoed = out.set_index("subject_id").loc[["S0003", "S0007"]]
+    assert (vetoed["grade"].astype(str) == "VETO").all() and (vetoed["reason_1"].astype(str) == "blacklisted").all()
+    back = load(save(model, tmp_path / f"{kind}.rcmodel.json"))
+    assert [v.code for v in back.vetoes_] == ["blacklisted", "bad_credit_5y", "criminal_5y"]
+    pd.testing.assert_frame_equal(back.score(X), out)
+    assert back.score_record(X.iloc[3].to_dict()) == model.score_record(X.iloc[3].to_dict())
+    with pytest.raises(ModelError, match="blacklisted"):
+        back.score(X.drop(columns="blacklisted"))
+    # an older file has no veto plan: it loads and scores as before (no vetoes column, no VETO grade)
+    doc = model.to_dict()
+    old_version = {"scorecard": 2, "gbm": 1}[kind]
+    assert doc["format_version"] == old_version + 1
+    doc.pop("vetoes")
+    old = type(model).from_dict({**doc, "format_version": old_version})
+    assert old.vetoes_ is None
+    plain = old.score(X)
+    assert "vetoes" not in plain.columns and (plain["grade"].astype(str) != "VETO").all()
+    np.testing.assert_array_equal(plain["score"].to_numpy(dtype=float), out["score"].to_numpy(dtype=float))

@@ -23,6 +23,13 @@ from ruralcredit.synth import make_county
 from ruralcredit.templates import load_template
 
 AS_OF = "2026-06-30"
+#: The household template's veto columns, in template order.
+VETO_COLUMNS = ["blacklisted", "bad_credit_5y", "criminal_5y"]
+
+
+def _vetoed(frame: pd.DataFrame) -> pd.Series:
+    """Rows some veto of the household template applies to (missing catalogue flags pass)."""
+    return frame[VETO_COLUMNS].fillna(False).astype(bool).any(axis=1)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +73,8 @@ def test_scorer_keeps_the_protocol(scorers, sample, name):
 def test_few_reasons_are_empty_text(scorers, sample):
     card = scorers["scorecard_2"]
     assert len(card.features_) == 2 and scorer_grade_scale(card) == card.template.grade_scale
-    out = card.score(sample)
+    # subjects with no veto: a veto is a reason of its own, ahead of the two features'
+    out = card.score(sample[~_vetoed(sample)])
     assert (out["reason_3"] == "").all() and (out["reason_3_zh"] == "").all() and (out["reason_3_en"] == "").all()
     assert (out["reason_1"] != "").any()
 
@@ -91,10 +99,13 @@ def test_scorers_are_interchangeable_downstream(scorers, sample, name, tmp_path)
 def test_required_features(scorers):
     expert, gbm, card = scorers["expert"], scorers["gbm"], scorers["scorecard"]
     assert "blacklisted" in required_features(expert) and "head_age" in required_features(expert)
-    assert required_features(gbm) == list(gbm.feature_names_in_)
+    # a templated scorer reads its model's features, then the template's veto columns (never model inputs)
+    assert required_features(gbm) == [*gbm.feature_names_in_, *VETO_COLUMNS]
     assert "subject_id" not in required_features(gbm)
-    assert required_features(card) == list(card.feature_names_in_)
-    assert "subject_id" not in required_features(card) and "blacklisted" not in required_features(card)
+    assert required_features(card) == [*card.feature_names_in_, *VETO_COLUMNS]
+    assert "subject_id" not in required_features(card)
+    for scorer in (gbm, card):
+        assert not set(VETO_COLUMNS) & set(scorer.feature_names_in_)
     with pytest.raises(ModelError, match="names no input"):
         required_features(object())
 
@@ -105,7 +116,7 @@ def test_extra_columns_are_ignored_and_missing_ones_raise(scorers, sample, name)
     out = scorer.score(sample)
     extra = sample.assign(not_a_feature=1.5, another="x")
     pd.testing.assert_frame_equal(scorer.score(extra[[*extra.columns[::-1]]]), out)
-    needed = [c for c in required_features(scorer) if c != "blacklisted"][0]
+    needed = [c for c in required_features(scorer) if c not in VETO_COLUMNS][0]
     with pytest.raises(ModelError, match=needed):
         scorer.score(sample.drop(columns=needed))
 
@@ -196,3 +207,85 @@ def test_check_scorer_refuses_non_scorers_and_bad_samples(scorers, sample):
         check_scorer(scorers["gbm"], pd.concat([sample.head(2), sample.head(2)]))
     with pytest.raises(InputError, match="lacks columns"):
         check_scorer(scorers["expert"], sample.drop(columns="blacklisted"))
+
+
+# -- vetoes: every scorer given an indicator template applies them ---------------------------------------
+@pytest.mark.parametrize("name", ["expert", "gbm", "scorecard"])
+def test_a_blacklisted_subject_is_vetoed_by_every_templated_scorer(scorers, sample, name):
+    scorer = scorers[name]
+    scale = scorer_grade_scale(scorer)
+    clean = sample[~_vetoed(sample)].head(6).copy()
+    listed = clean["subject_id"].iloc[[1, 4]].tolist()
+    frame = clean.assign(blacklisted=clean["subject_id"].isin(listed))
+    out = scorer.score(frame)
+    base = scorer.score(clean).set_index("subject_id")
+    hit = out.set_index("subject_id").loc[listed]
+    assert (hit["grade"].astype(str) == scale.veto_grade).all()
+    assert not scale.is_credit(hit["grade"]).any()
+    assert (hit["reason_1"].astype(str) == "blacklisted").all()
+    assert (hit["reason_1_zh"].astype(str).str.len() > 0).all() and (hit["reason_1_en"].astype(str) != "").all()
+    assert (hit["vetoes"].astype(str) == "blacklisted").all()
+    # the veto changes the grade and the reasons, not the score or the PD; the model's reasons follow it
+    want = base.loc[listed]
+    np.testing.assert_array_equal(hit["score"].to_numpy(dtype=float), want["score"].to_numpy(dtype=float))
+    np.testing.assert_array_equal(hit["pd"].to_numpy(dtype=float), want["pd"].to_numpy(dtype=float))
+    assert hit["reason_2"].astype(str).tolist() == want["reason_1"].astype(str).tolist()
+    assert hit["reason_3"].astype(str).tolist() == want["reason_2"].astype(str).tolist()
+    others = out[~out["subject_id"].isin(listed)]
+    assert (others["grade"].astype(str) != scale.veto_grade).all() and (others["vetoes"].astype(str) == "").all()
+    # the record path gives the vetoed subject's row exactly
+    rows = out.set_index("subject_id")
+    for rec in frame[frame["subject_id"].isin(listed)].to_dict("records"):
+        one = scorer.score_record(rec)
+        row = rows.loc[rec["subject_id"]]
+        for c in ("grade", "vetoes", *(f"reason_{k}{s}" for k in (1, 2, 3) for s in ("", "_zh", "_en"))):
+            assert one[c] == row[c], (c, one[c], row[c])
+        assert one["score"] == pytest.approx(float(row["score"]))
+    # and a reloaded scorer still applies the vetoes
+    pd.testing.assert_frame_equal(type(scorer).from_dict(scorer.to_dict()).score(frame), out)
+
+
+@pytest.mark.parametrize("name", ["gbm", "scorecard"])
+def test_several_vetoes_come_first_in_template_order(scorers, sample, name):
+    scorer = scorers[name]
+    clean = sample[~_vetoed(sample)].head(3)
+    frame = clean.assign(blacklisted=True, criminal_5y=[True, None, False])
+    out = scorer.score(frame)
+    assert out["vetoes"].astype(str).tolist() == ["blacklisted,criminal_5y", "blacklisted", "blacklisted"]
+    assert out["reason_1"].astype(str).tolist() == ["blacklisted"] * 3
+    assert out["reason_2"].astype(str).iloc[0] == "criminal_5y"  # criminal_5y: if_missing pass
+    rec = scorer.score_record(frame.iloc[0].to_dict())
+    assert (rec["reason_1"], rec["reason_2"], rec["vetoes"]) == ("blacklisted", "criminal_5y",
+                                                                  "blacklisted,criminal_5y")
+
+
+@pytest.mark.parametrize("name", ["expert", "gbm", "scorecard"])
+def test_templated_scorers_need_the_blacklist_flag(scorers, sample, name):
+    scorer = scorers[name]
+    with pytest.raises(ModelError, match="blacklisted"):
+        scorer.score(sample.drop(columns="blacklisted"))
+    # a missing value of an if_missing: error veto refuses to score, frame and record alike
+    unknown = sample.head(3).astype({"blacklisted": object}).assign(blacklisted=[False, None, False])
+    with pytest.raises(ModelError, match="blacklisted"):
+        scorer.score(unknown)
+    rec = sample.iloc[0].to_dict()
+    del rec["blacklisted"]
+    with pytest.raises(ModelError, match="blacklisted"):
+        scorer.score_record(rec)
+
+
+def test_veto_columns_are_never_model_inputs(county_data):
+    feats, y = county_data
+    tpl = load_template("household", AS_OF)
+    frame = feats.assign(blacklisted=False)
+    card = Scorecard(template=tpl, pdo=10, base_score=60, base_odds=19).fit(frame, y)
+    gbm = GbmScorer(template=tpl, n_estimators=20, early_stopping_rounds=None).fit(frame, y)
+    for scorer in (card, gbm):
+        assert not set(VETO_COLUMNS) & set(scorer.feature_names_in_)
+    assert not set(VETO_COLUMNS) & set(card.selection_["feature"])
+    with pytest.raises(InputError, match="veto"):
+        GbmScorer(template=tpl, features=["head_age", "blacklisted"]).fit(frame, y)
+    # without a template nothing is a veto: no vetoes column, blacklisted is an ordinary column
+    plain = Scorecard(pdo=10, base_score=60, base_odds=19, grade_scale=tpl.grade_scale).fit(feats, y)
+    assert "vetoes" not in plain.score(feats.head(5)).columns
+    assert required_features(plain) == list(plain.feature_names_in_)

@@ -44,13 +44,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ruralcredit.errors import ModelError
+from ruralcredit.models._vetoes import VetoPlan, joined
 from ruralcredit.models.compiled import MISSING, UNSEEN, CompiledFeature, CompiledScorecard
 from ruralcredit.models.protected import check_no_protected
 from ruralcredit.templates import Template, load_template
 
 __all__ = ["ExpertScorecard", "compile_template"]
-
-_NA: Any = pd.NA
 
 
 class ExpertScorecard(BaseEstimator):
@@ -155,12 +154,15 @@ class ExpertScorecard(BaseEstimator):
             zh.append(f"缺失：{ind.name_zh}（无法识别的取值，按缺失计{miss:g}/{top:g}分）")
             en.append(f"missing: {ind.name_en} (unrecognised value, scored {miss:g} of {top:g} as missing)")
         # then one entry per veto, and last the empty "no reason" entry
+        self._veto_plan = VetoPlan(tpl.payload.vetoes, f"template {tpl.id!r}")
         self._veto_text_id = {}
-        for v in tpl.payload.vetoes:
-            self._veto_text_id[v.code] = len(codes)
-            codes.append(v.code)
-            zh.append(f"一票否决：{v.name_zh}")
-            en.append(f"veto: {v.name_en}")
+        self._veto_text_ids = []
+        for code, vzh, ven in self._veto_plan.texts:
+            self._veto_text_id[code] = len(codes)
+            self._veto_text_ids.append(len(codes))
+            codes.append(code)
+            zh.append(vzh)
+            en.append(ven)
         self._reason_codes = np.asarray([*codes, ""], dtype=object)
         self._reason_zh = np.asarray([*zh, ""], dtype=object)
         self._reason_en = np.asarray([*en, ""], dtype=object)
@@ -182,7 +184,6 @@ class ExpertScorecard(BaseEstimator):
         self._empty_text_id = len(self._reason_codes) - 1
         self._constant_out = {"template_id": tpl.id, "template_version": tpl.version,
                               "template_hash": self.template_hash_}
-        self._veto_plan = [(v.code, v.feature, v.if_missing) for v in tpl.payload.vetoes]
         k = self.n_reasons
         self._reason_keys = ([f"reason_{j + 1}" for j in range(k)] + [f"reason_{j + 1}_zh" for j in range(k)]
                              + [f"reason_{j + 1}_en" for j in range(k)])
@@ -197,11 +198,7 @@ class ExpertScorecard(BaseEstimator):
         check_no_protected(X.columns, "ExpertScorecard")
         absent = [c for c in self.input_columns_ if c not in X.columns]
         if absent:
-            external = {v.feature for v in self.template_.payload.vetoes if v.external}
-            hint = ""
-            if set(absent) & external:
-                hint = (f"; {sorted(set(absent) & external)} must be supplied by the caller (e.g. "
-                        "blacklisted = subject_id in the blacklist registry at as_of)")
+            hint = self._veto_plan.absent_message(absent)
             raise ModelError(f"feature frame lacks columns {absent} read by template "
                              f"{self.template_.id!r}{hint}")
 
@@ -243,7 +240,7 @@ class ExpertScorecard(BaseEstimator):
         scores, points, codes = self.compiled_.explain_frame(features)
         # MISSING or UNSEEN (templates have no special values); "no record" missing is not flagged
         flagged = (codes == UNSEEN) | ((codes == MISSING) & ~self._no_record[None, :])
-        veto_matrix = self._veto_matrix(features)
+        veto_matrix = self._veto_plan.matrix(features)
         vetoed = veto_matrix.any(axis=1) if veto_matrix.shape[1] else np.zeros(n, dtype=bool)
         grades = self._grades(scores, vetoed)
 
@@ -254,12 +251,10 @@ class ExpertScorecard(BaseEstimator):
         local = np.where(c >= 0, c, np.where(c == MISSING, self._n_bins[safe], self._n_bins[safe] + 1))
         text_id = np.where(ridx >= 0, self._offsets[safe] + local, len(self._reason_codes) - 1)
 
-        veto_codes = [v.code for v in self.template_.payload.vetoes]
-        veto_text = _joined(veto_matrix, veto_codes)
-        if vetoed.any():
-            # a vetoed subject's first reasons are its vetoes, then its indicator reasons
-            text_id = self._prepend_vetoes(veto_matrix, veto_codes, text_id)
-        missing_text = _joined(flagged, self.indicator_codes_)
+        veto_text = self._veto_plan.joined(veto_matrix)
+        # a vetoed subject's first reasons are its vetoes, then its indicator reasons
+        text_id = self._veto_plan.prepend(veto_matrix, self._veto_text_ids, text_id)
+        missing_text = joined(flagged, self.indicator_codes_)
 
         out: dict[str, Any] = {
             "subject_id": sid.array,
@@ -292,41 +287,6 @@ class ExpertScorecard(BaseEstimator):
         codes[vetoed] = ng
         return pd.Categorical.from_codes(codes, categories=pd.Index([*scale.grade_names, scale.veto_grade],
                                                                     dtype="str"))
-
-    def _veto_matrix(self, features: pd.DataFrame) -> np.ndarray:
-        vetoes = self.template_.payload.vetoes
-        n = len(features)
-        m = np.zeros((n, len(vetoes)), dtype=bool)
-        for j, v in enumerate(vetoes):
-            s = features[v.feature]
-            if not (pd.api.types.is_bool_dtype(s.dtype)
-                    or (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("boolean", "empty"))):
-                raise ModelError(f"veto {v.code!r}: column {v.feature!r} must be boolean, got {s.dtype}")
-            na = s.isna().to_numpy(dtype=bool)
-            val = s.fillna(False).to_numpy(dtype=bool) if na.any() else s.to_numpy(dtype=bool)
-            if na.any():
-                if v.if_missing == "error":
-                    keys = features["subject_id"][na].head(20).tolist() if "subject_id" in features else []
-                    raise ModelError(f"veto {v.code!r}: {int(na.sum())} subject(s) with {v.feature!r} unknown; "
-                                     f"the template requires it (first: {keys})")
-                if v.if_missing == "veto":
-                    val = val | na
-            m[:, j] = val
-        return m
-
-    def _prepend_vetoes(self, veto_matrix: np.ndarray, veto_codes: list[str], text_id: np.ndarray) -> np.ndarray:
-        k = text_id.shape[1]
-        out = text_id.copy()
-        # vetoed rows are few: group them by their veto pattern and shift each group at once
-        weights = 1 << np.arange(veto_matrix.shape[1], dtype="int64")
-        pattern = veto_matrix.astype("int64") @ weights
-        for pat in np.unique(pattern[pattern > 0]).tolist():
-            rows = np.flatnonzero(pattern == pat)
-            hit = [self._veto_text_id[code] for b, code in enumerate(veto_codes) if pat >> b & 1][:k]
-            h = len(hit)
-            out[np.ix_(rows, range(h, k))] = text_id[np.ix_(rows, range(k - h))]
-            out[rows, :h] = hit
-        return out
 
     # -- persistence ----------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -383,20 +343,8 @@ class ExpertScorecard(BaseEstimator):
         card = self.compiled_
         k = self.n_reasons
         total, reasons, flagged = card._record_reasons(record, k, self._reason_plan)
-        hits = []
         get = record.get
-        for code, feature, if_missing in self._veto_plan:
-            x = get(feature)
-            if x is True or x is False or isinstance(x, np.bool_):
-                if x:
-                    hits.append(code)
-            elif x is None or x is _NA or (isinstance(x, float) and math.isnan(x)):
-                if if_missing == "error":
-                    raise ModelError(f"veto {code!r}: {feature!r} is unknown; the template requires it")
-                if if_missing == "veto":
-                    hits.append(code)
-            else:
-                raise ModelError(f"veto {code!r}: {feature!r} must be a bool, got {type(x).__name__}")
+        hits = self._veto_plan.record_hits(record)
         grade = self.grade_scale_.assign_one(total, bool(hits))
         ids = []
         for j, c in reasons:
@@ -419,34 +367,6 @@ class ExpertScorecard(BaseEstimator):
         out["missing"] = ",".join(missing)
         out.update(self._constant_out)
         return out
-
-
-def _joined(mask: np.ndarray, names: list[str]) -> pd.Categorical:
-    """Per row, the names whose column in ``mask`` is True, comma-joined (``""`` when none).
-
-    Rows are grouped by their pattern (a bitmask), so each distinct string is built once; the result
-    is a categorical over those strings.
-    """
-    n, p = mask.shape
-    if p == 0:
-        return pd.Categorical.from_codes(np.zeros(n, dtype="int8"), categories=pd.Index([""], dtype="str"))
-    if p > 62:  # pragma: no cover - templates are far smaller; keep the bitmask exact
-        texts = pd.Series([",".join(np.asarray(names)[r]) for r in mask], dtype="str")
-        return pd.Categorical(texts)
-    pattern = mask.astype("int64") @ (1 << np.arange(p, dtype="int64"))
-    uniq, inverse = np.unique(pattern, return_inverse=True)
-    texts = [",".join(_set_bits(u, names)) for u in uniq.tolist()]
-    return pd.Categorical.from_codes(inverse.reshape(-1), categories=pd.Index(texts, dtype="str"))
-
-
-def _set_bits(u: int, names: list[str]) -> list[str]:
-    """``names[b]`` for each set bit ``b`` of ``u``, lowest first (iterates set bits only)."""
-    out = []
-    while u:
-        low = u & -u
-        out.append(names[low.bit_length() - 1])
-        u ^= low
-    return out
 
 
 def compile_template(template: Template) -> CompiledScorecard:

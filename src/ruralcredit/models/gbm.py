@@ -53,6 +53,14 @@ Categorical features
     the value exactly as a missing value (and says so in a reason when it counts), ``"error"``
     raises :class:`~ruralcredit.errors.ModelError` naming the feature and values.
 
+Vetoes (一票否决)
+    Given a template, the scorer applies its vetoes as the expert scorecard does
+    (:mod:`ruralcredit.models._vetoes`): every veto column (``blacklisted``, ...) must be in a
+    scored frame or record (else :class:`~ruralcredit.errors.ModelError`) and is never a model
+    input (left out at fit; a ``features`` list naming one is refused); a vetoed subject gets the
+    scale's veto grade and its vetoes as its first reasons (also with ``reasons=False``), and the
+    frame has a ``vetoes`` column after ``grade``. Score and PD are the model's.
+
 Output of :meth:`GbmScorer.score` (the shared score frame)::
 
     subject_id, score, pd, grade, reason_1..k, reason_1_zh..reason_k_zh, reason_1_en..reason_k_en,
@@ -89,13 +97,16 @@ from threadpoolctl import threadpool_limits
 
 from ruralcredit.errors import InputError, ModelError
 from ruralcredit.models import metrics
+from ruralcredit.models._vetoes import VetoPlan, template_vetoes, vetoes_from_json, vetoes_to_json
 from ruralcredit.models.protected import check_no_protected
 from ruralcredit.templates import GradeScale, GradeScalePack, Template, load_template
 
 __all__ = ["GbmScorer"]
 
 _FORMAT = "ruralcredit.gbm_scorer"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
+#: Versions :meth:`GbmScorer.from_dict` reads (1: before the template's vetoes were kept).
+_READABLE_VERSIONS = (1, 2)
 #: PDs are kept inside [_PD_FLOOR, 1 - _PD_FLOOR]: an isotonic step with no event would give 0.
 _PD_FLOOR = 1e-4
 #: Rows per block when computing contributions (bounds the memory of a large batch).
@@ -247,6 +258,9 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
     factor_, offset_ : float
         Points scaling.
     grade_scale_ : GradeScale
+    vetoes_ : tuple of Veto or None
+        The template's vetoes (``None`` without a template); ``input_columns_`` is then
+        ``feature_names_in_`` followed by the veto columns.
     lgb_params_ : dict
         The LightGBM parameters used (for a like-for-like benchmark).
     model_hash_ : str
@@ -404,15 +418,19 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
                          argument="grade_scale")
 
     # ---------------------------------------------------------------- input
-    def _feature_list(self, X: pd.DataFrame) -> list[str]:
+    def _feature_list(self, X: pd.DataFrame, veto_columns: Sequence[str] = ()) -> list[str]:
         if self.features is None:
-            feats = [str(c) for c in X.columns if c != self.id_column]
+            feats = [str(c) for c in X.columns if c != self.id_column and c not in veto_columns]
         else:
             if isinstance(self.features, str):
                 raise InputError("must be a list of column names, not one string", argument="features")
             feats = [str(c) for c in self.features]
             if self.id_column in feats:
                 raise InputError(f"the id column {self.id_column!r} cannot be a feature", argument="features")
+            vetoes = [c for c in feats if c in veto_columns]
+            if vetoes:
+                raise InputError(f"{vetoes} are the template's veto columns: they override the grade and are "
+                                 "never model inputs", argument="features")
             absent = [c for c in feats if c not in X.columns]
             if absent:
                 raise ModelError(f"feature frame lacks columns {absent}")
@@ -502,9 +520,10 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         self._check_params()
         if not isinstance(X, pd.DataFrame):
             raise ModelError(f"expected a pandas DataFrame of features, got {type(X).__name__}")
-        feats = self._feature_list(X)
-        check_no_protected(feats, "GbmScorer.fit")
         template = self._resolve_template()
+        vetoes = template_vetoes(template)
+        feats = self._feature_list(X, [v.feature for v in vetoes or ()])
+        check_no_protected(feats, "GbmScorer.fit")
         grade_scale = self._resolve_grade_scale(template)
         if not 0 <= self.base_score <= grade_scale.max_score:
             raise InputError(f"must lie within the grade scale 0..{grade_scale.max_score:g}",
@@ -536,6 +555,7 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
             "id": template.id, "version": template.version, "hash": template.policy_hash,
             "subject_type": template.subject_type}
         self.reason_info_ = self._reason_texts(feats, template)
+        self.vetoes_ = vetoes
         self._features = feats
         self._cat_index = {f: pd.Index(c, dtype=object) for f, c in categories.items()}
 
@@ -688,15 +708,29 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         feats = [str(f) for f in self.feature_names_in_]
         self._features = feats
         self._cat_index = {f: pd.Index(c, dtype=object) for f, c in self.categories_.items()}
-        p = len(feats)
         codes, zh, en = [], [], []
         for code, name_zh, name_en in self.reason_info_:
             codes += [code] * 3
             zh += [f"{name_zh}：推高违约风险", f"缺失：{name_zh}（推高违约风险）", f"无法识别的取值：{name_zh}（按缺失计，推高违约风险）"]
             en += [f"{name_en}: raised the default risk", f"missing: {name_en} (raised the default risk)",
                    f"unrecognised value: {name_en} (scored as missing; raised the default risk)"]
+        # the template's vetoes: their reason texts follow the features' (before the empty entry)
+        vetoes = self.vetoes_
+        self._veto_plan = None if vetoes is None else VetoPlan(vetoes, f"GbmScorer {self.name!r} (its template)")
+        self._veto_text_ids = []
+        for code, vzh, ven in self._veto_plan.texts if self._veto_plan is not None else ():
+            self._veto_text_ids.append(len(codes))
+            codes.append(code)
+            zh.append(vzh)
+            en.append(ven)
+        self._veto_text_id = dict(zip(self._veto_plan.codes if self._veto_plan else (), self._veto_text_ids,
+                                      strict=True))
+        if self._veto_plan is not None:
+            self.input_columns_ = [*feats, *self._veto_plan.features]
+        else:
+            self.__dict__.pop("input_columns_", None)  # a refit without a template
         self._reason_lists = ([*codes, ""], [*zh, ""], [*en, ""])
-        self._empty_text = 3 * p
+        self._empty_text = len(codes)
         self._reason_cats = []
         for table in self._reason_lists:
             uniq, inverse = np.unique(np.asarray(table, dtype=object).astype(str), return_inverse=True)
@@ -810,6 +844,11 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         if not sid.is_unique:
             dup = sid.duplicated(keep=False)
             raise ModelError(f"duplicate {self.id_column} values {sorted(map(str, sid[dup].unique()))[:20]}")
+        plan = self._veto_plan
+        veto_matrix = None
+        if plan is not None:
+            plan.check_columns(X)
+            veto_matrix = plan.matrix(X, self.id_column)
         n = len(X)
         k = int(self.n_reasons)
         mat, st = self._encode(X, status=reasons)
@@ -823,8 +862,15 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
                 block = slice(i, min(i + _BLOCK, n))
                 contrib = self.booster_.predict(mat[block], pred_contrib=True, num_threads=int(self.n_jobs))[:, :-1]
                 text_id[block] = self._reason_ids(contrib, st[block], k)
+        vetoed = None
+        if veto_matrix is not None:
+            vetoed = veto_matrix.any(axis=1)
+            # a vetoed subject's first reasons are its vetoes (also without reasons=True), then the model's
+            text_id = plan.prepend(veto_matrix, self._veto_text_ids, text_id)
         out: dict[str, Any] = {"subject_id": sid.array, "score": scores, "pd": pd_,
-                               "grade": self._grades(scores)}
+                               "grade": self._grades(scores, vetoed)}
+        if veto_matrix is not None:
+            out["vetoes"] = plan.joined(veto_matrix)
         for (cats, inverse), suffix in zip(self._reason_cats, ("", "_zh", "_en"), strict=True):
             for j in range(k):
                 out[f"reason_{j + 1}{suffix}"] = pd.Categorical.from_codes(inverse.take(text_id[:, j]),
@@ -846,12 +892,18 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
             ids = np.hstack([ids, np.full((m, k - kk), self._empty_text, dtype=np.int64)])
         return ids
 
-    def _grades(self, scores: np.ndarray) -> pd.Categorical:
+    def _grades(self, scores: np.ndarray, vetoed: np.ndarray | None = None) -> pd.Categorical:
+        """Grades as a categorical, best first; with a template's vetoes the veto grade comes last."""
         scale = self.grade_scale_
         thresholds = np.asarray([g.min_score for g in scale.grades[:-1]][::-1], dtype=np.float64)
         ng = len(scale.grades)
         codes = (ng - 1) - np.searchsorted(thresholds, scores, side="right")
-        return pd.Categorical.from_codes(codes, categories=pd.Index(scale.grade_names, dtype="str"))
+        names = list(scale.grade_names)
+        if self._veto_plan is not None:
+            names.append(scale.veto_grade)
+            if vetoed is not None:
+                codes[vetoed] = ng
+        return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype="str"))
 
     def score_record(self, record: Mapping[str, Any], reasons: bool = True) -> dict[str, Any]:
         """Score one subject given as a dict: a 1-row NumPy array straight to the booster, no pandas.
@@ -879,6 +931,7 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         booster = self.__dict__.get("booster_")
         if booster is None:
             raise ModelError("GbmScorer is not fitted: call fit(X, y) first")
+        hits = self._veto_plan.record_hits(record) if self._veto_plan is not None else None
         plan = self._record_plan
         x = np.empty((1, len(plan)), dtype=np.float64)
         status = [0] * len(plan)
@@ -911,7 +964,9 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         score = self._points(pd_)
         s = float(score[0])
         out: dict[str, Any] = {"subject_id": get(self.id_column), "score": s, "pd": float(pd_[0]),
-                               "grade": self.grade_scale_.assign_one(s)}
+                               "grade": self.grade_scale_.assign_one(s, bool(hits))}
+        if hits is not None:
+            out["vetoes"] = ",".join(hits)
         k = int(self.n_reasons)
         ids = [self._empty_text] * k
         if reasons:
@@ -919,6 +974,8 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
             ranked = sorted((j for j in range(len(contrib)) if contrib[j] > 0), key=lambda j: (-contrib[j], j))
             for i, j in enumerate(ranked[:k]):
                 ids[i] = j * 3 + status[j]
+        if hits:  # the vetoes first, then the model's reasons
+            ids = ([self._veto_text_id[h] for h in hits] + ids)[:k]
         keys = self._reason_keys
         for table_i, table in enumerate(self._reason_lists):
             for i, t in enumerate(ids):
@@ -958,6 +1015,8 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
             "lgb_params": dict(self.lgb_params_),
             "n_train": int(self.n_train_),
             "n_validation": int(self.n_validation_),
+            # the template's vetoes (absent without a template: the hash of such a scorer is unchanged)
+            **({} if self.vetoes_ is None else {"vetoes": vetoes_to_json(self.vetoes_)}),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -981,9 +1040,10 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         """
         if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
             raise ModelError(f"not a GBM scorer description (missing 'format': {_FORMAT!r})")
-        if data.get("format_version") != _FORMAT_VERSION:
-            raise ModelError(f"GBM scorer format version {data.get('format_version')!r} is not supported "
-                             f"(expected {_FORMAT_VERSION})")
+        version = data.get("format_version")
+        if version not in _READABLE_VERSIONS:
+            raise ModelError(f"GBM scorer format version {version!r} is not supported (this ruralcredit reads "
+                             f"versions {list(_READABLE_VERSIONS)})")
         try:
             params = dict(data["params"])
             sc = cls(**params)
@@ -1004,6 +1064,8 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
             sc.grade_scale_ = GradeScale.model_validate(data["grade_scale"])
             sc.template_info_ = data["template_info"]
             sc.reason_info_ = [tuple(str(v) for v in r) for r in data["reason_info"]]
+            # version 2 keeps the template's vetoes; a version 1 scorer applied none
+            sc.vetoes_ = vetoes_from_json(data.get("vetoes")) if version >= 2 else None
             sc.classes_ = np.asarray(data["classes"])
             sc.lgb_params_ = dict(data["lgb_params"])
             sc.n_train_ = int(data["n_train"])

@@ -87,8 +87,8 @@ class Scorer(Protocol):
 def required_features(scorer: Any) -> list[str]:
     """The columns a scorer reads (besides ``subject_id``).
 
-    ``input_columns_`` when the scorer has it (a template's indicator features and veto flags),
-    else ``feature_names_in_`` less the scorer's ``id_column``.
+    ``input_columns_`` when the scorer has it (a template's indicator features and veto flags; a
+    statistical scorecard's or GBM's fitted features and its template's veto columns), else ``feature_names_in_`` less the scorer's ``id_column``.
 
     Raises
     ------

@@ -52,6 +52,13 @@ The score frame is the shared one of every scorer (:mod:`ruralcredit.models.prot
     scorer_id, scorer_version
 
 and :meth:`Scorecard.score_record` returns the same keys and values for one subject (pure Python).
+
+Vetoes (一票否决): given an indicator template, the scorecard applies the template's vetoes as the
+expert scorecard does (:mod:`ruralcredit.models._vetoes`): every veto column (``blacklisted``,
+``bad_credit_5y``, ...) must be in a scored frame or record (else :class:`ModelError`) and is never a
+model input (left out at fit); a vetoed subject gets the scale's veto grade, its vetoes as its first
+reasons, and the frame an extra ``vetoes`` column (after ``grade``) listing their codes. Score and PD
+are unchanged.
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from threadpoolctl import threadpool_limits
 
 from ruralcredit.errors import InputError, ModelError
+from ruralcredit.models._vetoes import VetoPlan, template_vetoes, vetoes_from_json, vetoes_to_json
 from ruralcredit.models.binning import (
     BinningProcess,
     OptimalBinning,
@@ -91,9 +99,10 @@ _STEPWISE = (None, "forward")
 _PENALTIES = ("l2", "l1", None)
 _BASE_MODES = ("separate", "distributed")
 _FORMAT = "ruralcredit.statistical_scorecard"
-_FORMAT_VERSION = 2
-#: Versions :meth:`Scorecard.from_dict` reads (1: before the grade scale and reason texts were kept).
-_READABLE_VERSIONS = (1, 2)
+_FORMAT_VERSION = 3
+#: Versions :meth:`Scorecard.from_dict` reads (1: before the grade scale and reason texts were kept;
+#: 2: before the template's vetoes were kept).
+_READABLE_VERSIONS = (1, 2, 3)
 #: The grade-scale pack graded against when neither ``grade_scale`` nor a template gives one.
 _DEFAULT_GRADE_SCALE = "kunming-100"
 
@@ -350,7 +359,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         Column holding the subject id; excluded from the features; the frame's index is used when
         it is absent.
     template : Template or mapping, optional
-        Indicator template (or ``feature -> (code, zh, en)``) giving reason codes and texts.
+        Indicator template (or ``feature -> (code, zh, en)``) giving reason codes and texts. An
+        indicator template also brings its vetoes (see the module docstring); a mapping none.
     grade_scale : GradeScale or GradeScalePack, optional
         Score bands for grades on this scorecard's points (``base_score`` must lie on it). Default:
         the template's own scale when ``template`` is an indicator template, else the built-in
@@ -384,8 +394,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     grade_scale_ : GradeScale
         The grade scale the grades come from (``grade_scale``, or the default it resolved to).
     feature_names_in_ : ndarray of str
-        The feature columns seen at fit (when they all have text names); :meth:`score` needs these
-        columns of a frame and ignores any others.
+        The feature columns seen at fit (when they all have text names; the id and veto columns
+        aside); :meth:`score` needs these columns of a frame and ignores any others.
+    vetoes_ : tuple of Veto or None
+        The template's vetoes (``None`` without an indicator template).
+    input_columns_ : list of str
+        With an indicator template: ``feature_names_in_`` then the veto columns (what
+        :func:`~ruralcredit.models.protocol.required_features` reports).
     """
 
     def __init__(
@@ -502,10 +517,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return scale
 
     # ---------------------------------------------------------------- input
+    def _veto_columns(self) -> list[str]:
+        """The template's veto columns (fitted: the kept vetoes; before fit: the template's)."""
+        vetoes = self.__dict__["vetoes_"] if "vetoes_" in self.__dict__ else template_vetoes(self.template)
+        return [v.feature for v in vetoes or ()]
+
     def _feature_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
-        """The features of ``X`` (without the id column) as a frame with text column names."""
-        if isinstance(X, pd.DataFrame) and self.id_column in X.columns:
-            X = X.drop(columns=[self.id_column])
+        """The features of ``X`` (without the id column and the template's veto columns, which are
+        never model inputs) as a frame with text column names."""
+        if isinstance(X, pd.DataFrame):
+            drop = [c for c in (self.id_column, *self._veto_columns()) if c in X.columns]
+            if drop:
+                X = X.drop(columns=drop)
         frame = _as_frame(X)
         validate_data(self, X, reset=reset, skip_check_array=True)
         return frame
@@ -548,13 +571,16 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         grade_scale = self._resolve_grade_scale()
+        self.__dict__.pop("vetoes_", None)  # a refit reads the template's vetoes afresh
+        vetoes = template_vetoes(self.template)
         frame = self._feature_frame(X, reset=True)
         check_no_protected(list(frame.columns), "Scorecard.fit")
         yv = self._labels(y, len(frame))
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).reshape(-1)
         binning = clone(self.binning) if self.binning is not None else BinningProcess()
         if binning.variables is not None:
-            binning.set_params(variables=[v for v in binning.variables if v != self.id_column])
+            excluded = {self.id_column, *(v.feature for v in vetoes or ())}
+            binning.set_params(variables=[v for v in binning.variables if v not in excluded])
         self.binning_ = binning.fit(frame, yv, sample_weight=w)
 
         ivs = self.binning_.iv_
@@ -600,6 +626,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "coefficient": [coefs.get(c, np.nan) for c in ivs.index],
         })
         self.grade_scale_ = grade_scale
+        self.vetoes_ = vetoes
         self._scale()
         return self
 
@@ -717,9 +744,22 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self._reason_table = [*self._reason_info, ("", "", "")]
         scale = self.grade_scale_
         self._grade_max = float(scale.max_score)
+        self._veto_grade = scale.veto_grade
         self._grade_plan = [(-math.inf if g.min_score is None else float(g.min_score), g.grade)
                             for g in scale.grades]
         self._constant_out = {"scorer_id": str(self.name), "scorer_version": _library_version()}
+        # the template's vetoes: their reason texts follow the features' (before the empty entry)
+        vetoes = self.vetoes_
+        self._veto_plan = None if vetoes is None else VetoPlan(vetoes, f"Scorecard {self.name!r} (its template)")
+        self.__dict__.pop("input_columns_", None)  # set again below when there are vetoes
+        if self._veto_plan is not None:
+            p = len(self._reason_info)
+            self._reason_table[p:p] = self._veto_plan.texts
+            self._veto_text_ids = list(range(p, p + len(self._veto_plan)))
+            self._veto_text_id = dict(zip(self._veto_plan.codes, self._veto_text_ids, strict=True))
+            names = getattr(self, "feature_names_in_", None)
+            if names is not None:
+                self.input_columns_ = [*(str(c) for c in names), *self._veto_plan.features]
 
     def _compile_feature(self, c: str) -> CompiledFeature:
         ob: OptimalBinning = self.binning_.binnings_[c]
@@ -881,6 +921,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             target = (np.asarray(y) == self.classes_[1]).astype(int)
             return float(roc_auc_score(target, self.decision_function(X), sample_weight=sample_weight))
         check_is_fitted(self, "compiled_")
+        plan = self._veto_plan
+        if plan is not None:
+            if not isinstance(X, pd.DataFrame):
+                raise ModelError(f"Scorecard {self.name!r} applies its template's vetoes: score a DataFrame with "
+                                 f"the veto columns {plan.features}")
+            plan.check_columns(X)
         scores, points = self._raw_scores(self._score_columns(X))
         if isinstance(X, pd.DataFrame) and self.id_column in X.columns:
             ids = X[self.id_column].astype("str")
@@ -888,8 +934,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             ids = pd.Series(X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(scores)),
                             dtype=object).astype("str")
         scale = self.grade_scale_
-        grade = scale.assign(np.clip(scores, 0.0, float(scale.max_score)))
         idx = self.compiled_.reasons(points, k=_REASONS)  # -1: no reason, the table's last entry
+        vetoed = None
+        if plan is not None:
+            veto_matrix = plan.matrix(X, self.id_column)
+            vetoed = veto_matrix.any(axis=1)
+            # a vetoed subject's first reasons are its vetoes, then the scorecard's
+            idx = plan.prepend(veto_matrix, self._veto_text_ids, idx)
+        grade = scale.assign(np.clip(scores, 0.0, float(scale.max_score)), vetoed)
         table = self._reason_table
         out: dict[str, Any] = {
             "subject_id": ids.to_numpy(),
@@ -897,6 +949,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "pd": self.compiled_.pd(scores),
             "grade": grade,
         }
+        if plan is not None:
+            out["vetoes"] = plan.joined(veto_matrix).astype(object)
         for part, suffix in enumerate(("", "_zh", "_en")):
             texts = np.asarray([r[part] for r in table], dtype=object)
             for k in range(_REASONS):
@@ -934,14 +988,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         except ModelError as exc:
             raise InputError(str(exc), argument="record") from exc
         sid = record.get(self.id_column)
+        plan = self._veto_plan
+        hits = plan.record_hits(record) if plan is not None else None
         g = 0.0 if total < 0.0 else total if total <= self._grade_max else self._grade_max  # clipped for grading
         grade = ""
         for low, name in self._grade_plan:  # best first; the last grade's low is -inf
             if g >= low:
                 grade = name
                 break
+        if hits:
+            grade = self._veto_grade
         out: dict[str, Any] = {"subject_id": sid if sid is None or isinstance(sid, str) else str(sid),
                                "score": int(total), "pd": card.pd_record(total), "grade": grade}
+        if hits is not None:
+            out["vetoes"] = ",".join(hits)
         j1 = j2 = j3 = -1
         if reasons:
             # the three largest shortfalls in one pass; strict ">" keeps the first feature on ties, as
@@ -959,6 +1019,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                         s3, j3 = short, j
                 j += 1
         t = self._reason_table
+        if hits:  # the vetoes first, then the scorecard's reasons
+            j1, j2, j3 = ([self._veto_text_id[h] for h in hits] + [j1, j2, j3])[:_REASONS]
         r1, r2, r3 = t[j1], t[j2], t[j3]  # -1 is the empty entry
         out["reason_1"], out["reason_2"], out["reason_3"] = r1[0], r2[0], r3[0]
         out["reason_1_zh"], out["reason_2_zh"], out["reason_3_zh"] = r1[1], r2[1], r3[1]
@@ -1000,6 +1062,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "offset": self.offset_,
             "reason_info": [list(r) for r in self._reason_info],
             "grade_scale": self.grade_scale_.model_dump(mode="json"),
+            "vetoes": vetoes_to_json(self.vetoes_),
             "compiled": self.compiled_.to_dict(),
         }
 
@@ -1065,6 +1128,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
                 sc.grade_scale_ = load_pack(_DEFAULT_GRADE_SCALE, GradeScalePack,
                                             pd.Timestamp.today().normalize()).payload
+            # version 3 keeps the template's vetoes; before, a scorecard applied none
+            sc.vetoes_ = vetoes_from_json(data["vetoes"]) if version >= 3 else None
             sc.compiled_ = CompiledScorecard.from_dict(data["compiled"])
             sc._prepare()
         except (KeyError, TypeError, ValueError) as exc:
