@@ -458,7 +458,8 @@ def _future_records(draw: st.DrawFn) -> dict[str, list[dict[str, object]]]:
         roles.append({"person_id": draw(st.sampled_from(["P1", "P2", "P4", "P5"])),
                       "enterprise_id": draw(st.sampled_from(["F1", "C1", "E2"])),
                       "role": draw(st.sampled_from(["legal_representative", "manager"])),
-                      "valid_from": draw(_future_day) + pd.Timedelta(days=k), "valid_to": pd.NaT})
+                      # a later slot per k: two drawn roles never share the key (person, entity, role, from)
+                      "valid_from": draw(_future_day) + pd.Timedelta(days=2001 * k), "valid_to": pd.NaT})
     return {"loans": loans, "repayments": reps, "guarantees": guars, "roles": roles}
 
 
