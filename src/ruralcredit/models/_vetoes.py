@@ -45,6 +45,14 @@ class VetoPlan:
         self.plan = [(v.code, v.feature, v.if_missing) for v in self.vetoes]
         #: per veto, its reason (code, Chinese text, English text)
         self.texts = [(v.code, f"一票否决：{v.name_zh}", f"veto: {v.name_en}") for v in self.vetoes]
+        #: where :attr:`texts` stand in the scorer's reason table (set by :meth:`place_texts`)
+        self.text_ids: list[int] = []
+        self._text_id: dict[str, int] = {}
+
+    def place_texts(self, first: int) -> None:
+        """Record that the scorer's reason table holds :attr:`texts` at ids ``first, first + 1, ...``."""
+        self.text_ids = list(range(first, first + len(self.vetoes)))
+        self._text_id = dict(zip(self.codes, self.text_ids, strict=True))
 
     def __len__(self) -> int:
         return len(self.vetoes)
@@ -90,13 +98,13 @@ class VetoPlan:
         """The ``vetoes`` column: per row the codes that apply, comma-joined (``""`` when none)."""
         return joined(matrix, self.codes)
 
-    @staticmethod
-    def prepend(matrix: np.ndarray, veto_text_ids: Sequence[int], text_id: np.ndarray) -> np.ndarray:
+    def prepend(self, matrix: np.ndarray, text_id: np.ndarray) -> np.ndarray:
         """``text_id`` (``(n, k)`` reason text ids) with each vetoed row's veto texts first.
 
-        ``veto_text_ids[j]`` is the text id of veto ``j``; the row's own reasons shift right and the
-        last ones drop off so that ``k`` stay.
+        The row's own reasons shift right and the last ones drop off so that ``k`` stay (the veto
+        texts' ids come from :meth:`place_texts`).
         """
+        veto_text_ids = self.text_ids
         if not matrix.shape[1] or not matrix.any():
             return text_id
         k = text_id.shape[1]
@@ -113,6 +121,10 @@ class VetoPlan:
         return out
 
     # -- one record -------------------------------------------------------------------------------------
+    def prepend_record(self, hits: Sequence[str], ids: list[int], k: int) -> list[int]:
+        """One record's reason text ids with its vetoes (``hits``) first, ``k`` in all."""
+        return ([self._text_id[h] for h in hits] + ids)[:k] if hits else ids
+
     def record_hits(self, record: Mapping[str, Any]) -> list[str]:
         """The codes of the vetoes that apply to one record (pure Python; ``if_missing`` applied)."""
         hits = []

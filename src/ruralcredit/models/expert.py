@@ -155,11 +155,8 @@ class ExpertScorecard(BaseEstimator):
             en.append(f"missing: {ind.name_en} (unrecognised value, scored {miss:g} of {top:g} as missing)")
         # then one entry per veto, and last the empty "no reason" entry
         self._veto_plan = VetoPlan(tpl.payload.vetoes, f"template {tpl.id!r}")
-        self._veto_text_id = {}
-        self._veto_text_ids = []
+        self._veto_plan.place_texts(len(codes))
         for code, vzh, ven in self._veto_plan.texts:
-            self._veto_text_id[code] = len(codes)
-            self._veto_text_ids.append(len(codes))
             codes.append(code)
             zh.append(vzh)
             en.append(ven)
@@ -253,7 +250,7 @@ class ExpertScorecard(BaseEstimator):
 
         veto_text = self._veto_plan.joined(veto_matrix)
         # a vetoed subject's first reasons are its vetoes, then its indicator reasons
-        text_id = self._veto_plan.prepend(veto_matrix, self._veto_text_ids, text_id)
+        text_id = self._veto_plan.prepend(veto_matrix, text_id)
         missing_text = joined(flagged, self.indicator_codes_)
 
         out: dict[str, Any] = {
@@ -350,8 +347,7 @@ class ExpertScorecard(BaseEstimator):
         for j, c in reasons:
             o, nb = self._text_by_local[j]
             ids.append(o + (c if c >= 0 else nb if c == MISSING else nb + 1))
-        if hits:
-            ids = ([self._veto_text_id[h] for h in hits] + ids)[:k]
+        ids = self._veto_plan.prepend_record(hits, ids, k)
         ids += [self._empty_text_id] * (k - len(ids))
         missing = [self.indicator_codes_[j] for j in flagged]
         r_codes, r_zh, r_en = self._reason_lists

@@ -717,15 +717,12 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         # the template's vetoes: their reason texts follow the features' (before the empty entry)
         vetoes = self.vetoes_
         self._veto_plan = None if vetoes is None else VetoPlan(vetoes, f"GbmScorer {self.name!r} (its template)")
-        self._veto_text_ids = []
-        for code, vzh, ven in self._veto_plan.texts if self._veto_plan is not None else ():
-            self._veto_text_ids.append(len(codes))
-            codes.append(code)
-            zh.append(vzh)
-            en.append(ven)
-        self._veto_text_id = dict(zip(self._veto_plan.codes if self._veto_plan else (), self._veto_text_ids,
-                                      strict=True))
         if self._veto_plan is not None:
+            self._veto_plan.place_texts(len(codes))
+            for code, vzh, ven in self._veto_plan.texts:
+                codes.append(code)
+                zh.append(vzh)
+                en.append(ven)
             self.input_columns_ = [*feats, *self._veto_plan.features]
         else:
             self.__dict__.pop("input_columns_", None)  # a refit without a template
@@ -866,7 +863,7 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
         if veto_matrix is not None:
             vetoed = veto_matrix.any(axis=1)
             # a vetoed subject's first reasons are its vetoes (also without reasons=True), then the model's
-            text_id = plan.prepend(veto_matrix, self._veto_text_ids, text_id)
+            text_id = plan.prepend(veto_matrix, text_id)
         out: dict[str, Any] = {"subject_id": sid.array, "score": scores, "pd": pd_,
                                "grade": self._grades(scores, vetoed)}
         if veto_matrix is not None:
@@ -975,7 +972,7 @@ class GbmScorer(ClassifierMixin, BaseEstimator):
             for i, j in enumerate(ranked[:k]):
                 ids[i] = j * 3 + status[j]
         if hits:  # the vetoes first, then the model's reasons
-            ids = ([self._veto_text_id[h] for h in hits] + ids)[:k]
+            ids = self._veto_plan.prepend_record(hits, ids, k)
         keys = self._reason_keys
         for table_i, table in enumerate(self._reason_lists):
             for i, t in enumerate(ids):

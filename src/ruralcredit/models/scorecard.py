@@ -755,8 +755,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         if self._veto_plan is not None:
             p = len(self._reason_info)
             self._reason_table[p:p] = self._veto_plan.texts
-            self._veto_text_ids = list(range(p, p + len(self._veto_plan)))
-            self._veto_text_id = dict(zip(self._veto_plan.codes, self._veto_text_ids, strict=True))
+            self._veto_plan.place_texts(p)
             names = getattr(self, "feature_names_in_", None)
             if names is not None:
                 self.input_columns_ = [*(str(c) for c in names), *self._veto_plan.features]
@@ -940,7 +939,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             veto_matrix = plan.matrix(X, self.id_column)
             vetoed = veto_matrix.any(axis=1)
             # a vetoed subject's first reasons are its vetoes, then the scorecard's
-            idx = plan.prepend(veto_matrix, self._veto_text_ids, idx)
+            idx = plan.prepend(veto_matrix, idx)
         grade = scale.assign(np.clip(scores, 0.0, float(scale.max_score)), vetoed)
         table = self._reason_table
         out: dict[str, Any] = {
@@ -1020,7 +1019,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 j += 1
         t = self._reason_table
         if hits:  # the vetoes first, then the scorecard's reasons
-            j1, j2, j3 = ([self._veto_text_id[h] for h in hits] + [j1, j2, j3])[:_REASONS]
+            j1, j2, j3 = plan.prepend_record(hits, [j1, j2, j3], _REASONS)
         r1, r2, r3 = t[j1], t[j2], t[j3]  # -1 is the empty entry
         out["reason_1"], out["reason_2"], out["reason_3"] = r1[0], r2[0], r3[0]
         out["reason_1_zh"], out["reason_2_zh"], out["reason_3_zh"] = r1[1], r2[1], r3[1]
