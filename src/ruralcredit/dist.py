@@ -56,9 +56,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ruralcredit.errors import InputError, ModelError, SchemaError
-from ruralcredit.features import build_features, tables_present, validate_tables
-from ruralcredit.features import tables_needed as _features_tables_needed
-from ruralcredit.schema import SUBJECT_TYPES, TABLES, parse_as_of
+from ruralcredit.features import build_features, tables_needed, tables_present, validate_tables
+from ruralcredit.schema import TABLES, parse_as_of
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import dask.dataframe as dd
@@ -93,27 +92,6 @@ _SUBJECTS: dict[str, tuple[str, str]] = {
 
 
 # ------------------------------------------------------------------------------------------ public: pandas
-
-
-def tables_needed(subject_type: str) -> tuple[str, ...]:
-    """The tables a subject type's features read: the needed ones first, then those used when given.
-
-    Parameters
-    ----------
-    subject_type : str
-        One of :data:`ruralcredit.schema.SUBJECT_TYPES`.
-
-    Returns
-    -------
-    tuple of str
-
-    Raises
-    ------
-    InputError
-        For an unknown subject type.
-    """
-    _check_subject_type(subject_type)
-    return _features_tables_needed(subject_type)
 
 
 def partition_of(subject_ids: Any, n_partitions: int) -> np.ndarray:
@@ -378,9 +356,7 @@ def to_pandas(frame: Any, *, sort_by: str | None = "subject_id") -> pd.DataFrame
 
 
 def _check_subject_type(subject_type: Any) -> None:
-    if subject_type not in SUBJECT_TYPES:
-        raise InputError(f"unknown subject type {subject_type!r}; expected one of {list(SUBJECT_TYPES)}",
-                         argument="subject_type", value=subject_type)
+    tables_needed(subject_type)  # InputError for an unknown subject type
 
 
 def _check_npartitions(n: Any, argument: str) -> int:

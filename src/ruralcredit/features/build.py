@@ -110,9 +110,7 @@ def build_features(tables: Any, subject_type: str, as_of: Any) -> pd.DataFrame:
     True
     """
     day = parse_as_of(as_of)
-    if subject_type not in SUBJECT_TYPES:
-        raise InputError(f"unknown subject type {subject_type!r}; expected one of {list(SUBJECT_TYPES)}",
-                         argument="subject_type", value=subject_type)
+    _check_subject_type(subject_type)
     raw = _as_mapping(tables)
     t = validate_tables(raw, subject_type)
     if subject_type == "household":
@@ -136,14 +134,23 @@ def _as_mapping(tables: Any) -> Mapping[str, Any]:
     return tables
 
 
+def _check_subject_type(subject_type: Any) -> None:
+    if subject_type not in SUBJECT_TYPES:
+        raise InputError(f"unknown subject type {subject_type!r}; expected one of {list(SUBJECT_TYPES)}",
+                         argument="subject_type", value=subject_type)
+
+
 def tables_present(raw: Mapping[str, Any], subject_type: str) -> list[str]:
     """The tables a subject type's features read that were given: the needed ones, then the optional ones.
 
     Raises
     ------
+    InputError
+        For an unknown subject type.
     SchemaError
         When a needed table is missing (``problem="missing_table"``).
     """
+    _check_subject_type(subject_type)
     need = _REQUIRED[subject_type]
     missing = [name for name in need if raw.get(name) is None]
     if missing:
@@ -166,7 +173,14 @@ def validate_tables(raw: Mapping[str, Any], subject_type: str) -> dict[str, pd.D
 
 
 def tables_needed(subject_type: str) -> tuple[str, ...]:
-    """The tables a subject type's features read: the needed ones first, then those used when given."""
+    """The tables a subject type's features read: the needed ones first, then those used when given.
+
+    Raises
+    ------
+    InputError
+        For an unknown subject type.
+    """
+    _check_subject_type(subject_type)
     return _REQUIRED[subject_type] + _OPTIONAL[subject_type]
 
 
