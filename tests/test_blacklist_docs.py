@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from markdown_blocks import fenced_blocks
+from support import fenced_blocks
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "blacklist.md"
 

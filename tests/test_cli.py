@@ -13,9 +13,9 @@ import pytest
 from ruralcredit.cli import main, read_table, read_tables, write_table
 from ruralcredit.errors import InputError
 from ruralcredit.synth import make_county
+from support import raw_ids
 
 AS_OF = "2026-06-30"
-_RAW_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def scored(workdir: Path) -> Path:
 
 
 def _no_raw_ids(text: str) -> None:
-    assert not _RAW_ID.search(text), "an unmasked resident ID number was printed"
+    assert not raw_ids(text), "an unmasked resident ID number was printed"
 
 
 def test_synth_writes_every_table(workdir: Path) -> None:

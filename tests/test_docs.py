@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from markdown_blocks import fenced_blocks
+from support import fenced_blocks, raw_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-_RAW_ID = re.compile(r"(?<![0-9A-Za-z.])\d{17}[0-9X](?![0-9A-Za-z])")  # not the digits of a float
 
 
 DOCS_WITH_CODE = sorted(p.name for p in DOCS.glob("*.md") if fenced_blocks(p, "python"))
@@ -43,7 +42,7 @@ def test_python_blocks_run(name: str, tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, env=env,
                           timeout=600)
     assert proc.returncode == 0, f"docs/{name}:\n{proc.stderr[-3000:]}"
-    assert not _RAW_ID.search(proc.stdout), f"docs/{name} printed an unmasked ID number"
+    assert not raw_ids(proc.stdout), f"docs/{name} printed an unmasked ID number"
 
 
 def test_cli_session_runs(tmp_path: Path) -> None:
@@ -57,4 +56,4 @@ def test_cli_session_runs(tmp_path: Path) -> None:
     out = proc.stdout
     assert re.search(r"approved", out, re.I) and "audit chain verified" in out
     assert (tmp_path / "report.html").stat().st_size > 10_000
-    assert not _RAW_ID.search(out + proc.stderr)
+    assert not raw_ids(out + proc.stderr)

@@ -18,16 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from ruralcredit.ids import is_resident_id, is_uscc, make_uscc, mask_resident_id
+from ruralcredit.ids import make_uscc, mask_resident_id
+from support import RAW_ID, raw_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 TIMEOUT_S = 180
-
-#: An 18-character resident ID number in the clear: 17 digits and a digit or X check character,
-#: not part of a longer code (listing ids, hashes and USCCs carry letters around their digits).
-RAW_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-
 
 def _masked_pattern() -> re.Pattern[str]:
     """The shape ``mask_resident_id`` gives an ID number, read off the function itself."""
@@ -42,15 +38,6 @@ def _masked_pattern() -> re.Pattern[str]:
 
 
 MASKED_ID = _masked_pattern()
-
-
-def raw_ids(text: str) -> list[str]:
-    """Unmasked ID numbers in ``text``.
-
-    An all-digit unified social credit code (an organisation's public code, shown unmasked) has the
-    same shape; a token that passes the USCC checksum and is no valid resident ID number is one.
-    """
-    return [t for t in RAW_ID.findall(text) if is_resident_id(t) or not is_uscc(t)]
 
 
 def check_rate_households(out: str) -> None:

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from markdown_blocks import fenced_blocks
 from ruralcredit.cli import main
+from support import fenced_blocks, raw_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-_RAW_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])")
 
 
 def _blocks(lang: str) -> list[str]:
@@ -38,7 +37,7 @@ def test_python_example_runs_and_masks_nothing_it_should_not_print() -> None:
     assert re.search(r"\bH\d{6}-\d{7}\s+\d+\.\d\s+(AAA|AA|A|B|C|VETO)\b", out)
     assert "credit_household_share" in out and "credit_village" in out
     assert "rule_id" in out and "eligible" in out
-    assert not _RAW_ID.search(out + proc.stderr)
+    assert not raw_ids(out + proc.stderr)
 
 
 def test_command_lines_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

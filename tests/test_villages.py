@@ -13,7 +13,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from markdown_blocks import fenced_blocks
 from ruralcredit.errors import InputError, PolicyError, SchemaError
 from ruralcredit.ids import make_resident_ids
 from ruralcredit.packs import load_pack, load_packs
@@ -26,6 +25,7 @@ from ruralcredit.rating.villages import (
     rate_villages,
     village_stars_for,
 )
+from support import fenced_blocks
 
 GOLDEN = Path(__file__).parent / "golden" / "villages"
 BUILTIN = Path(__file__).parents[1] / "src" / "ruralcredit" / "templates" / "builtin" / "village_criteria"
