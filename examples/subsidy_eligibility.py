@@ -25,6 +25,7 @@ import pandas as pd
 from ruralcredit import ids
 from ruralcredit.blacklist import Registry, check_eligibility
 from ruralcredit.features import build_features
+from ruralcredit.pipeline import household_facts
 from ruralcredit.risk import scan
 from ruralcredit.store import open_store
 from ruralcredit.synth import make_county
@@ -52,23 +53,6 @@ def county_tables(households: int, seed: int) -> tuple[dict[str, pd.DataFrame], 
     return dict(county.tables), county.as_of, sorted(evaders), sorted(coops.unique())
 
 
-def household_facts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame:
-    """Per household head: identifier, name, non-performing loan now, worst days overdue within 24 months.
-
-    The loan facts are the point-in-time household features (:func:`ruralcredit.features.build_features`).
-    """
-    feats = build_features(tables, "household", as_of).set_index("subject_id")
-    hh = tables["households"]
-    return pd.DataFrame({
-        "subject_id": hh["subject_id"].to_numpy(),
-        "id_number": hh["head_id_number"].to_numpy(),
-        "name": hh["head_name"].to_numpy(),
-        "has_npl": feats["has_npl_now"].reindex(hh["subject_id"]).astype("boolean").to_numpy(),
-        "worst_overdue_days_24m": feats["max_overdue_days_24m"].reindex(hh["subject_id"]).astype("Float64")
-        .to_numpy(),
-    })
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", type=Path, default=None, help="SQLite file for the store (default: a temporary one)")
@@ -79,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     db = args.db or Path(tmp.name) / "county.db"
 
     tables, as_of, evaders, coops = county_tables(args.households, args.seed)
-    facts = household_facts(tables, as_of)
+    facts = household_facts(tables, build_features(tables, "household", as_of))
     print(f"county snapshot {as_of.date()}: {len(facts)} households; store {db}")
 
     registry = Registry(open_store(db))

@@ -46,7 +46,7 @@ from ruralcredit.risk import scan
 from ruralcredit.schema import parse_as_of, validate_all
 
 __all__ = ["CONFIRMED_CASE_STATES", "CountyRun", "blacklisted_flags", "confirmed_cases", "count_steps",
-           "listed_subjects", "run_county"]
+           "household_facts", "listed_subjects", "run_county"]
 
 #: The subject types scored by default, each with its built-in template.
 DEFAULT_TEMPLATES: dict[str, str] = {
@@ -225,6 +225,34 @@ def blacklisted_flags(features: pd.DataFrame, listed: pd.DataFrame) -> pd.Series
 CONFIRMED_CASE_STATES = ("verified", "interview", "transferred_to_authorities", "closed_resolved")
 
 
+def household_facts(tables: Mapping[str, pd.DataFrame], features: pd.DataFrame) -> pd.DataFrame:
+    """The facts an eligibility policy reads about each household, from its point-in-time features.
+
+    Parameters
+    ----------
+    tables : mapping with ``households``
+    features : DataFrame
+        Household features (:func:`~ruralcredit.features.build_features`) on the decision date.
+
+    Returns
+    -------
+    DataFrame
+        One row per household, in the households table's order: ``subject_id``, ``id_number`` and
+        ``name`` (the head's), ``has_npl`` (a non-performing loan now) and
+        ``worst_overdue_days_24m``; missing where the features have no value (a condition on it is
+        then *unknown*).
+    """
+    hh = tables["households"]
+    feats = features.set_index("subject_id").reindex(hh["subject_id"])
+    return pd.DataFrame({
+        "subject_id": hh["subject_id"].to_numpy(),
+        "id_number": hh["head_id_number"].to_numpy(),
+        "name": hh["head_name"].to_numpy(),
+        "has_npl": feats["has_npl_now"].astype("boolean").to_numpy(),
+        "worst_overdue_days_24m": feats["max_overdue_days_24m"].astype("Float64").to_numpy(),
+    })
+
+
 def confirmed_cases(case_book: Any) -> pd.DataFrame | None:
     """``subject_id, category`` of confirmed cases in a case book (``None`` without one)."""
     if case_book is None:
@@ -371,20 +399,14 @@ def run_county(
     eligibility = None
     if registry is not None:
         say("subsidy eligibility")
-        feats = features["household"]
         credit_villages = villages.summary.loc[villages.summary["credit_village"], "village_code"]
-        subjects = pd.DataFrame({
-            "subject_id": households["subject_id"].to_numpy(),
-            "id_number": tables["households"].set_index("subject_id")["head_id_number"]
-            .reindex(households["subject_id"]).to_numpy(),
-            "grade": households["grade"].astype(object).to_numpy(),
-            "has_npl": feats.set_index("subject_id")["has_npl_now"].reindex(households["subject_id"])
-            .astype("boolean").to_numpy(),
-            "worst_overdue_days_24m": feats.set_index("subject_id")["max_overdue_days_24m"]
-            .reindex(households["subject_id"]).astype("Float64").to_numpy(),
-            "credit_household": households["credit_household"].to_numpy(),
-            "village_is_credit": households["village_code"].isin(credit_villages).to_numpy(),
-        })
+        subjects = household_facts(tables, features["household"]).set_index("subject_id").reindex(
+            households["subject_id"]).reset_index()
+        subjects["grade"] = households["grade"].astype(object).to_numpy()
+        subjects["credit_household"] = households["credit_household"].to_numpy()
+        subjects["village_is_credit"] = households["village_code"].isin(credit_villages).to_numpy()
+        subjects = subjects[["subject_id", "id_number", "grade", "has_npl", "worst_overdue_days_24m",
+                             "credit_household", "village_is_credit"]]
         eligibility = check_eligibility(subjects, eligibility_policy, registry, day, roles=tables["roles"],
                                         persons=tables["persons"], enterprises=tables["enterprises"])
 
